@@ -1,0 +1,25 @@
+/* bench/bench.h: a monotonic clock and a best-of-N timer for the benchmarks. */
+#ifndef LATENS_BENCH_H
+#define LATENS_BENCH_H
+#include <time.h>
+
+static inline double bench_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Best wall time of `reps` runs of `body` (a statement): the minimum is the least noisy
+ * estimate on a shared machine. */
+#define BENCH_BEST(reps, out_seconds, body)                                                   \
+  do {                                                                                        \
+    double best_ = 1e300;                                                                     \
+    for (int r_ = 0; r_ < (reps); r_++) {                                                     \
+      double t0_ = bench_now();                                                               \
+      body;                                                                                   \
+      double t_ = bench_now() - t0_;                                                          \
+      if (t_ < best_) best_ = t_;                                                             \
+    }                                                                                         \
+    (out_seconds) = best_;                                                                    \
+  } while (0)
+#endif

@@ -1,0 +1,286 @@
+/* cli/util.c: option parsing, error lines, atomic output, JSON and the progress bar. */
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "cli.h"
+
+enum { OPT_SEED = 1, OPT_THREADS, OPT_QUIET, OPT_JSON, OPT_HELP, OPT_OUTPUT = 'o' };
+
+static const struct option common_options[] = {
+    {"seed", required_argument, NULL, OPT_SEED},   {"threads", required_argument, NULL, OPT_THREADS},
+    {"quiet", no_argument, NULL, OPT_QUIET},       {"json", no_argument, NULL, OPT_JSON},
+    {"output", required_argument, NULL, OPT_OUTPUT}, {"help", no_argument, NULL, OPT_HELP},
+};
+#define NCOMMON (sizeof common_options / sizeof *common_options)
+
+const char *const cli_common_usage =
+    "Common options:\n"
+    "  --seed N       random seed (default 1); results do not depend on --threads\n"
+    "  --threads N    worker threads (default: all cores)\n"
+    "  --quiet        no progress bar or chatter on stderr\n"
+    "  --json         print one JSON object on stdout\n"
+    "  -o, --output FILE  write the result to FILE (atomically) instead of stdout\n"
+    "  --help         this help\n";
+
+int cli_parse(int argc, char **argv, cli_common *c, const struct option *extra,
+              int (*handle)(int val, const char *arg, void *user), void *user, const char *usage) {
+  size_t nextra = 0;
+  while (extra && extra[nextra].name) nextra++;
+  struct option *opts = calloc(NCOMMON + nextra + 1, sizeof *opts);
+  if (!opts) return cli_fail(c, CLI_EMODEL, "out of memory"), -1;
+  memcpy(opts, common_options, sizeof common_options);
+  if (nextra) memcpy(opts + NCOMMON, extra, nextra * sizeof *opts);
+
+  int result = -1;
+  opterr = 0;
+  optind = 1;
+  for (;;) {
+    int longindex = -1;
+    int val = getopt_long(argc, argv, "+:o:", opts, &longindex);
+    if (val == -1) {
+      result = optind;
+      break;
+    }
+    const char *flag = longindex >= 0 ? opts[longindex].name : NULL;
+    if (val == '?') {
+      if (optopt && optopt < 256) cli_fail(c, CLI_EUSAGE, "unknown option '-%c' (see --help)", optopt);
+      else cli_fail(c, CLI_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+      break;
+    }
+    if (val == ':') {
+      cli_fail(c, CLI_EUSAGE, "option '%s' needs a value", argv[optind - 1]);
+      break;
+    }
+    if (val == OPT_SEED) {
+      if (cli_parse_ulong(optarg, &c->seed)) {
+        cli_fail(c, CLI_EUSAGE, "--seed expects a non-negative integer, found \"%s\"", optarg);
+        break;
+      }
+    } else if (val == OPT_THREADS) {
+      if (cli_parse_int(optarg, 1, 4096, &c->threads)) {
+        cli_fail(c, CLI_EUSAGE, "--threads expects an integer from 1 to 4096, found \"%s\"", optarg);
+        break;
+      }
+    } else if (val == OPT_QUIET) c->quiet = 1;
+    else if (val == OPT_JSON) c->json = 1;
+    else if (val == OPT_OUTPUT) c->output = optarg;
+    else if (val == OPT_HELP) {
+      fputs(usage, stdout);
+      fputs(cli_common_usage, stdout);
+      result = -2;
+      break;
+    } else if (!handle || handle(val, optarg, user)) {
+      if (flag) cli_fail(c, CLI_EUSAGE, "bad value \"%s\" for --%s", optarg ? optarg : "", flag);
+      break;
+    }
+  }
+  free(opts);
+#ifdef _OPENMP
+  if (result >= 0 && c->threads > 0) omp_set_num_threads(c->threads);
+#endif
+  return result;
+}
+
+int cli_fail(const cli_common *c, int code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  /* One line: fold any newline the message carries. */
+  for (char *p = msg; *p; p++)
+    if (*p == '\n' || *p == '\r') *p = ' ';
+  fprintf(stderr, "%s: %s\n", c && c->prog ? c->prog : "latens", msg);
+  return code;
+}
+
+int cli_exit_code(int status) {
+  switch (status) {
+  case LATENS_OK: return CLI_OK;
+  case LATENS_EPARSE: case LATENS_EIO: case LATENS_EINVAL: case LATENS_EDOM: case LATENS_EBADLEN:
+  case LATENS_ENOTFINITE:
+    return CLI_EUSAGE;
+  default: return CLI_EMODEL;
+  }
+}
+
+const char *cli_last_error(void) {
+  const char *why = "";
+  latens_last_error(&why);
+  return why && *why ? why : "unknown error";
+}
+
+int cli_parse_ulong(const char *s, unsigned long *out) {
+  if (!s || !*s || *s == '-' || *s == '+') return 1;
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || *end) return 1;
+  *out = v;
+  return 0;
+}
+
+int cli_parse_int(const char *s, int lo, int hi, int *out) {
+  if (!s || !*s) return 1;
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *end || v < lo || v > hi) return 1;
+  *out = (int)v;
+  return 0;
+}
+
+int cli_parse_double(const char *s, double *out) {
+  if (!s || !*s) return 1;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || !isfinite(v)) return 1;
+  *out = v;
+  return 0;
+}
+
+struct cli_out {
+  latens_atomic_file *atomic; /* NULL: stdout */
+};
+
+cli_out *cli_out_open(const cli_common *c) {
+  cli_out *o = calloc(1, sizeof *o);
+  if (!o) return cli_fail(c, CLI_EMODEL, "out of memory"), NULL;
+  if (c->output && strcmp(c->output, "-") != 0) {
+    o->atomic = latens_atomic_open(c->output);
+    if (!o->atomic) {
+      cli_fail(c, CLI_EUSAGE, "%s", cli_last_error());
+      free(o);
+      return NULL;
+    }
+  }
+  return o;
+}
+
+FILE *cli_out_stream(cli_out *o) { return o->atomic ? latens_atomic_stream(o->atomic) : stdout; }
+
+int cli_out_close(cli_out *o, int ok, const cli_common *c) {
+  if (!o) return 0;
+  int rc = 0;
+  if (o->atomic) {
+    if (ok) {
+      if (latens_atomic_commit(o->atomic) != LATENS_OK) rc = cli_fail(c, CLI_EMODEL, "%s", cli_last_error());
+    } else latens_atomic_abort(o->atomic);
+  } else if (fflush(stdout) != 0 || ferror(stdout)) {
+    rc = cli_fail(c, CLI_EMODEL, "writing to standard output failed");
+  }
+  free(o);
+  return rc;
+}
+
+/* ---- JSON */
+static void json_sep(cli_json *j) {
+  if (j->depth > 0 && j->depth < 32) {
+    if (!j->first[j->depth]) fputc(',', j->f);
+    j->first[j->depth] = 0;
+  }
+}
+static void json_open(cli_json *j, char opener) {
+  fputc(opener, j->f);
+  if (j->depth < 31) j->depth++;
+  j->first[j->depth] = 1;
+}
+void cli_json_begin(cli_json *j, FILE *f) {
+  memset(j, 0, sizeof *j);
+  j->f = f;
+  json_open(j, '{');
+}
+void cli_json_end(cli_json *j) {
+  cli_json_close(j, '}');
+  fputc('\n', j->f);
+}
+static void json_raw_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p == '\n') fputs("\\n", f);
+    else if (*p == '\t') fputs("\\t", f);
+    else if (*p == '\r') fputs("\\r", f);
+    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+void cli_json_key(cli_json *j, const char *key) {
+  json_sep(j);
+  json_raw_string(j->f, key);
+  fputc(':', j->f);
+  if (j->depth < 32) j->first[j->depth] = -1; /* the value that follows needs no comma */
+}
+/* A value: after a key no separator, inside an array a comma between elements. */
+static void json_value_sep(cli_json *j) {
+  if (j->depth < 32 && j->first[j->depth] == -1) j->first[j->depth] = 0;
+  else json_sep(j);
+}
+void cli_json_object(cli_json *j) { json_value_sep(j); json_open(j, '{'); }
+void cli_json_array(cli_json *j) { json_value_sep(j); json_open(j, '['); }
+void cli_json_close(cli_json *j, char closer) {
+  fputc(closer, j->f);
+  if (j->depth > 0) j->depth--;
+}
+void cli_json_string(cli_json *j, const char *s) { json_value_sep(j); json_raw_string(j->f, s); }
+void cli_json_number(cli_json *j, double x) {
+  json_value_sep(j);
+  if (isfinite(x)) fprintf(j->f, "%.17g", x);
+  else fputs("null", j->f);
+}
+void cli_json_int(cli_json *j, long long x) { json_value_sep(j); fprintf(j->f, "%lld", x); }
+void cli_json_bool(cli_json *j, int b) { json_value_sep(j); fputs(b ? "true" : "false", j->f); }
+void cli_json_null(cli_json *j) { json_value_sep(j); fputs("null", j->f); }
+
+/* ---- progress bar */
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int draw_bar(void *user, const char *what, double done, double total) {
+  cli_progress *bar = user;
+  double t = now_seconds();
+  int stage_changed = strncmp(bar->last_what, what ? what : "", sizeof bar->last_what - 1) != 0;
+  if (!stage_changed && t - bar->last_time < 0.1 && !(total > 0 && done >= total)) return 0;
+  bar->last_time = t;
+  snprintf(bar->last_what, sizeof bar->last_what, "%s", what ? what : "");
+  if (total > 0) {
+    double frac = done / total;
+    if (frac < 0) frac = 0;
+    if (frac > 1) frac = 1;
+    int width = 30, fill = (int)(frac * width + 0.5);
+    fprintf(stderr, "\r%-24.24s [%.*s%*s] %3.0f%%", bar->last_what, fill,
+            "##############################", width - fill, "", 100 * frac);
+  } else {
+    fprintf(stderr, "\r%-24.24s %12.0f", bar->last_what, done);
+  }
+  fflush(stderr);
+  return 0;
+}
+
+void cli_progress_init(cli_progress *bar, const cli_common *c) {
+  memset(bar, 0, sizeof *bar);
+  bar->enabled = !c->quiet && isatty(STDERR_FILENO);
+  if (bar->enabled) {
+    bar->p.fn = draw_bar;
+    bar->p.user = bar;
+  }
+}
+
+void cli_progress_done(cli_progress *bar) {
+  if (bar->enabled) fputs("\r\033[K", stderr);
+}

@@ -1,0 +1,2 @@
+/* core/chol.c: placeholder, being written. */
+#include "internal.h"

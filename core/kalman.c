@@ -1,0 +1,2 @@
+/* core/kalman.c: placeholder, being written. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* core/logspace.c: placeholder, being written. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* core/optim.c: placeholder, being written. */
+#include "internal.h"

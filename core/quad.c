@@ -1,0 +1,2 @@
+/* core/quad.c: placeholder, being written. */
+#include "internal.h"

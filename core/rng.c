@@ -1,0 +1,2 @@
+/* core/rng.c: placeholder, being written. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* core/table.c: placeholder, being written. */
+#include "internal.h"

@@ -44,7 +44,7 @@ static void install_handlers(void) {
 int main(int argc, char **argv) {
   install_handlers();
   if (argc < 2) {
-    print_help(stderr);
+    fputs("latens: no subcommand given (see latens --help)\n", stderr);
     return CLI_EUSAGE;
   }
   const char *name = argv[1];

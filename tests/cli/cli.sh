@@ -1,0 +1,48 @@
+#!/bin/bash
+# tests/cli/cli.sh: the latens command as scripts use it — exit codes, one-line errors,
+# JSON on stdout, atomic -o.  Prints "N passed, N failed" last.
+set -u
+LATENS=${LATENS:-./latens}
+SRC=${LATENS_SRCDIR:-.}
+tmp=$(mktemp -d /tmp/latens-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect CODE DESCRIPTION -- COMMAND...: exit status CODE; for CODE != 0 exactly one stderr line.
+expect() {
+  local code=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ "$rc" -ne "$code" ]; then bad "$what: exit $rc, expected $code ($(head -c 300 "$tmp/err"))"; return; fi
+  if [ "$code" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+    bad "$what: expected one line on stderr, got: $(cat "$tmp/err")"; return
+  fi
+  ok
+}
+# contains FILE TEXT DESCRIPTION
+contains() { if grep -qF -- "$2" "$1"; then ok; else bad "$3: '$2' not in $(head -c 300 "$1")"; fi; }
+
+expect 0 "--version" -- "$LATENS" --version
+contains "$tmp/out" "latens " "--version names the program"
+contains "$tmp/out" "BLAS: " "--version names the BLAS"
+contains "$tmp/out" "OpenMP: " "--version says OpenMP"
+contains "$tmp/out" "MPI: " "--version says MPI"
+expect 0 "--help" -- "$LATENS" --help
+contains "$tmp/out" "demo" "--help lists demo"
+expect 2 "no arguments" -- "$LATENS"
+expect 2 "unknown subcommand" -- "$LATENS" nosuch
+contains "$tmp/err" "unknown subcommand 'nosuch'" "unknown subcommand is named"
+expect 2 "unknown option" -- "$LATENS" --nosuch
+expect 2 "demo unknown flag" -- "$LATENS" demo --nosuchflag
+contains "$tmp/err" "--nosuchflag" "bad flag is named"
+expect 2 "demo bad --threads" -- "$LATENS" demo --threads zero
+expect 2 "demo bad --seed" -- "$LATENS" demo --seed -3
+expect 2 "demo missing value" -- "$LATENS" demo --seed
+expect 0 "demo --help" -- "$LATENS" demo --help
+contains "$tmp/out" "usage: latens demo" "demo --help prints usage"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

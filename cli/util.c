@@ -237,8 +237,17 @@ void cli_json_close(cli_json *j, char closer) {
 void cli_json_string(cli_json *j, const char *s) { json_value_sep(j); json_raw_string(j->f, s); }
 void cli_json_number(cli_json *j, double x) {
   json_value_sep(j);
-  if (isfinite(x)) fprintf(j->f, "%.17g", x);
-  else fputs("null", j->f);
+  if (!isfinite(x)) {
+    fputs("null", j->f);
+    return;
+  }
+  /* The shortest of %.15g..%.17g that reads back exactly: 1469.1, not 1469.0999999999999. */
+  char buf[32];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x) break;
+  }
+  fputs(buf, j->f);
 }
 void cli_json_int(cli_json *j, long long x) { json_value_sep(j); fprintf(j->f, "%lld", x); }
 void cli_json_bool(cli_json *j, int b) { json_value_sep(j); fputs(b ? "true" : "false", j->f); }

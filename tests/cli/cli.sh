@@ -44,5 +44,21 @@ expect 2 "demo missing value" -- "$LATENS" demo --seed
 expect 0 "demo --help" -- "$LATENS" demo --help
 contains "$tmp/out" "usage: latens demo" "demo --help prints usage"
 
+# The demo's core section against Durbin & Koopman (2012, sec. 2.10): the maximum-likelihood
+# variances of the Nile local-level model are 15099 and 1469.1 (published to that precision).
+expect 0 "demo --json" -- "$LATENS" demo --json --quiet
+if awk -v s="$(cat "$tmp/out")" 'BEGIN {
+     if (!match(s, /"sigma2_eps":[-0-9.e+]+/)) exit 1; e = substr(s, RSTART + 13, RLENGTH - 13)
+     if (!match(s, /"sigma2_eta":[-0-9.e+]+/)) exit 1; h = substr(s, RSTART + 13, RLENGTH - 13)
+     exit !(e > 15098 && e < 15100 && h > 1468.6 && h < 1469.6) }'; then ok
+else bad "demo: Nile variances differ from Durbin & Koopman: $(cat "$tmp/out")"; fi
+# -o writes atomically and leaves nothing behind on failure.
+expect 0 "demo -o" -- "$LATENS" demo --quiet -o "$tmp/demo.txt"
+contains "$tmp/demo.txt" "Durbin & Koopman" "demo -o writes the report"
+echo keep >"$tmp/keep.txt"
+expect 2 "demo with a missing data dir" -- "$LATENS" demo --data "$tmp/nothing" -o "$tmp/keep.txt"
+contains "$tmp/keep.txt" "keep" "failed run leaves the old output intact"
+if [ "$(ls "$tmp" | grep -c '\.tmp\.')" -eq 0 ]; then ok; else bad "temporary files left in $tmp"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

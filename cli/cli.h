@@ -28,7 +28,8 @@ typedef struct {
   int (*run)(int argc, char **argv, cli_common *common); /* argv[0] is the subcommand name */
 } cli_command;
 
-/* Options of a subcommand: its own long options plus the common ones.  `extra` is
+/* Options of a subcommand: its own long options plus the common ones, anywhere on the line
+ * (GNU getopt permutes operands to the end; "--" ends the options).  `extra` is
  * terminated by a zeroed entry; each extra option's `val` must be >= 256.  Calls
  * handle(val, optarg, user) for each extra option (return non-zero for a usage error);
  * returns the index of the first operand, or -1 after printing a usage error line,

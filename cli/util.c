@@ -46,7 +46,7 @@ int cli_parse(int argc, char **argv, cli_common *c, const struct option *extra,
   optind = 1;
   for (;;) {
     int longindex = -1;
-    int val = getopt_long(argc, argv, "+:o:", opts, &longindex);
+    int val = getopt_long(argc, argv, ":o:", opts, &longindex);
     if (val == -1) {
       result = optind;
       break;

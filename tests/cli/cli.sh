@@ -44,6 +44,32 @@ expect 2 "demo missing value" -- "$LATENS" demo --seed
 expect 0 "demo --help" -- "$LATENS" demo --help
 contains "$tmp/out" "usage: latens demo" "demo --help prints usage"
 
+# data describe: the reader's first user.
+printf 'a,b,name\n1,2.5,x\n3,NA,y\n-4,7,\n' >"$tmp/ok.csv"
+expect 0 "describe" -- "$LATENS" data describe "$tmp/ok.csv"
+contains "$tmp/out" "integer" "describe reports an integer column"
+contains "$tmp/out" "text" "describe reports a text column"
+expect 0 "describe --json, options after FILE" -- "$LATENS" data describe "$tmp/ok.csv" --json
+contains "$tmp/out" '"rows":3' "describe --json rows"
+contains "$tmp/out" '"columns":3' "describe --json columns"
+contains "$tmp/out" '{"name":"b","type":"real","missing":1,"min":2.5,"max":7}' "describe --json column b"
+expect 2 "describe a file that is not a table" -- "$LATENS" data describe "$SRC/data/README.md"
+printf 'a,b\n1,2\n3\n' >"$tmp/ragged.csv"
+expect 2 "describe ragged rows" -- "$LATENS" data describe "$tmp/ragged.csv"
+contains "$tmp/err" "ragged.csv:3" "ragged row error names file and line"
+printf 'a,b\n1,2\nnan,3\n' >"$tmp/nan.csv"
+expect 2 "describe NaN literal" -- "$LATENS" data describe "$tmp/nan.csv"
+contains "$tmp/err" "nan.csv:3:1" "NaN literal error names file, line and column"
+expect 2 "describe a missing file" -- "$LATENS" data describe "$tmp/none.csv"
+contains "$tmp/err" "none.csv" "missing file is named"
+: >"$tmp/empty.csv"
+expect 2 "describe an empty file" -- "$LATENS" data describe "$tmp/empty.csv"
+expect 2 "data without a verb" -- "$LATENS" data
+expect 2 "data with an unknown verb" -- "$LATENS" data frobnicate
+expect 2 "describe without FILE" -- "$LATENS" data describe
+expect 0 "describe -o" -- "$LATENS" data describe --json -o "$tmp/d.json" "$SRC/data/sachs.csv"
+contains "$tmp/d.json" '"rows":7466' "describe -o writes the Sachs summary"
+
 # The demo's core section against Durbin & Koopman (2012, sec. 2.10): the maximum-likelihood
 # variances of the Nile local-level model are 15099 and 1469.1 (published to that precision).
 expect 0 "demo --json" -- "$LATENS" demo --json --quiet

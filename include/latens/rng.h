@@ -1,5 +1,123 @@
-/* latens/rng.h: placeholder, being written. */
+/* latens/rng.h: reproducible, splittable random-number streams (Philox4x32-10).
+ *
+ * Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
+ * SC'11) is a counter-based generator: block b of a stream is a keyed bijection of the
+ * counter, so any block can be computed without the ones before it and streams never share
+ * state.  A stream is the pair (seed, stream id):
+ *     key     = (low 32 bits of seed, high 32 bits of seed)
+ *     counter = (low, high 32 bits of the block index, low, high 32 bits of the stream id)
+ * Every block yields four 32-bit words, consumed in order: a uint32 draw takes one word, a
+ * uint64 draw two (low word first).  Streams with different ids are different counter
+ * ranges of the same bijection, so they never overlap (2^64 blocks each).
+ *
+ * Reproducibility: give each independent unit of work (a Monte Carlo path, a bootstrap
+ * replicate, an MPI rank's share) its own stream, keyed by its index rather than by the
+ * thread that runs it, and results do not depend on the thread count, the schedule or the
+ * rank layout.  latens_rng is a plain struct: initialise one on the stack per unit of work
+ * with latens_rng_init or latens_rng_split, no allocation needed.
+ *
+ * Distributions and their costs in 32-bit words:
+ *   uniform        (0, 1): k 2^-53 from the top 53 bits of a uint64 (k = 0 maps to 2^-54),
+ *                  so never 0 or 1; one uint64.
+ *   normal         Box-Muller on two uniforms, both variates used (the second is cached).
+ *                  Chosen over the ziggurat because its consumption is fixed (one block per
+ *                  pair of normals), so bulk fills equal repeated single draws and the output
+ *                  does not depend on vector width or on rejection counts; it evaluates
+ *                  log, sqrt, sin and cos in scalar libm, never libmvec.  |z| <= 8.6 (the
+ *                  smallest uniform is 2^-54), a truncation of probability ~1e-17.
+ *   exponential    -log(u) / rate.
+ *   gamma          Marsaglia & Tsang (2000) squeeze for shape >= 1; for shape < 1 a
+ *                  Gamma(shape + 1) draw times u^(1/shape).
+ *   poisson        inversion by sequential search for lambda < 10, Hormann's PTRS (1993,
+ *                  "The transformed rejection method for generating Poisson random
+ *                  variables") above.
+ *   categorical    inversion of the cumulative weights: one uniform per draw.
+ * The rejection samplers (gamma, Poisson for lambda >= 10) consume a variable number of
+ * words; reproducibility is unaffected because the count depends only on the stream.
+ */
 #ifndef LATENS_RNG_H
 #define LATENS_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gsl/gsl_rng.h>
 #include <latens/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A stream.  Treat the fields as private; copying the struct forks the stream (both copies
+ * produce the same numbers from then on). */
+typedef struct {
+  uint32_t key[2];
+  uint32_t ctr[4];   /* next block: its index in ctr[0..1], the stream id in ctr[2..3] */
+  uint32_t buf[4];   /* the current block */
+  unsigned int used; /* words of buf already consumed (4: none left) */
+  int have_normal;   /* Box-Muller's second variate is waiting in `normal` */
+  double normal;
+} latens_rng;
+
+/* The raw bijection: out = Philox4x32-10(ctr, key). */
+LATENS_EXPORT void latens_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2],
+                                        uint32_t out[4]);
+
+/* Start stream (seed, stream) at its first word.  LATENS_EINVAL if r is NULL. */
+LATENS_EXPORT int latens_rng_init(latens_rng *r, uint64_t seed, uint64_t stream);
+/* Heap-allocated stream, for callers that want an opaque handle; NULL on failure. */
+LATENS_EXPORT latens_rng *latens_rng_alloc(uint64_t seed, uint64_t stream);
+LATENS_EXPORT void latens_rng_free(latens_rng *r); /* NULL-safe */
+/* Child stream number child_id of parent: same seed, a stream id derived from (parent's
+ * stream id, child_id) by a Philox hash under a separate key.  It depends only on the
+ * parent's seed and stream id, not on how far the parent has been drawn, so split(root, i)
+ * names the same stream in every run.  Distinct (stream, child_id) pairs collide with
+ * probability 2^-64 per pair; splitting can be nested.  child may not alias parent. */
+LATENS_EXPORT int latens_rng_split(latens_rng *child, const latens_rng *parent, uint64_t child_id);
+/* Jump to the position-th uint64 of the stream (word 2 * position), as if that many uint64
+ * values had been drawn since init; clears the cached normal. */
+LATENS_EXPORT int latens_rng_seek(latens_rng *r, uint64_t position);
+
+/* Draws.  The stream must have been initialised (these functions do not check r). */
+LATENS_EXPORT uint32_t latens_rng_uint32(latens_rng *r);
+LATENS_EXPORT uint64_t latens_rng_uint64(latens_rng *r);
+LATENS_EXPORT double latens_rng_uniform(latens_rng *r); /* (0, 1), 53 bits */
+LATENS_EXPORT double latens_rng_normal(latens_rng *r);  /* N(0, 1) */
+/* mu + sigma * N(0, 1); NaN (and nothing drawn) unless sigma >= 0. */
+LATENS_EXPORT double latens_rng_gaussian(latens_rng *r, double mu, double sigma);
+/* Exponential with the given rate (mean 1/rate); NaN (nothing drawn) unless rate > 0. */
+LATENS_EXPORT double latens_rng_exponential(latens_rng *r, double rate);
+
+/* Gamma(shape, scale): mean shape * scale.  LATENS_EDOM unless both are finite and > 0.
+ * Very small shapes can return 0 (the draw is below the smallest double). */
+LATENS_EXPORT int latens_rng_gamma(latens_rng *r, double shape, double scale, double *x);
+/* Poisson(lambda), 0 <= lambda <= 1e15 (counts stay exact in a double); LATENS_EDOM
+ * otherwise. */
+LATENS_EXPORT int latens_rng_poisson(latens_rng *r, double lambda, uint64_t *k);
+/* An index in [0, n) drawn with probability p[i] / sum(p).  The p[i] must be finite and >= 0
+ * with a positive finite sum (LATENS_EDOM otherwise); zero-weight indices are never drawn. */
+LATENS_EXPORT int latens_rng_categorical(latens_rng *r, const double *p, size_t n, size_t *k);
+/* The same from log-weights: probability exp(logw[i]) / sum exp(logw).  Any finite values
+ * (1e4 or -1e4 alike) and -Inf (weight 0); NaN, +Inf, or all -Inf give LATENS_EDOM. */
+LATENS_EXPORT int latens_rng_categorical_log(latens_rng *r, const double *logw, size_t n,
+                                             size_t *k);
+
+/* Bulk fills: exactly the values n successive single draws would give. */
+LATENS_EXPORT int latens_rng_fill_uniform(latens_rng *r, double *x, size_t n);
+LATENS_EXPORT int latens_rng_fill_normal(latens_rng *r, double *x, size_t n, double mu,
+                                         double sigma);
+
+/* GSL adaptor: a gsl_rng whose state is a latens_rng, so gsl_ran_* can draw from a stream.
+ * get() returns the next 32-bit word (range [0, 2^32 - 1]); get_double() the 53-bit uniform.
+ * gsl_rng_set(g, s) restarts stream (s, 0) (GSL hands set() uninitialised state, so no
+ * stream id can survive it) and gsl_rng_alloc(type) starts (gsl_rng_default_seed, 0).
+ * latens_rng_gsl_alloc copies r (the copy then advances on its own); free it with gsl_rng_free.
+ * latens_rng_from_gsl returns the latens_rng inside a gsl_rng of this type (NULL, with
+ * LATENS_EINVAL, for any other generator), so draws can be interleaved through either interface. */
+LATENS_EXPORT const gsl_rng_type *latens_rng_gsl_type(void);
+LATENS_EXPORT gsl_rng *latens_rng_gsl_alloc(const latens_rng *r);
+LATENS_EXPORT latens_rng *latens_rng_from_gsl(gsl_rng *g);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

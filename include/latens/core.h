@@ -9,4 +9,5 @@
 #include <latens/gauss.h>
 #include <latens/optim.h>
 #include <latens/table.h>
+#include <latens/ode.h>
 #endif

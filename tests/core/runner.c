@@ -16,7 +16,8 @@ int main(void) {
   /* Tests provoke errors on purpose; the default handler would flood the log. */
   latens_set_error_handler_off();
   Suite *(*const all[])(void) = {error_suite, matrix_suite, logspace_suite, quad_suite, rng_suite,
-                                 chol_suite,  kalman_suite, optim_suite,    table_suite, writer_suite};
+                                 chol_suite,  kalman_suite, optim_suite,    table_suite, writer_suite,
+                                 ode_suite};
   SRunner *sr = srunner_create(all[0]());
   for (size_t i = 1; i < sizeof all / sizeof *all; i++) srunner_add_suite(sr, all[i]());
   srunner_run_all(sr, CK_NORMAL);

@@ -12,6 +12,7 @@ Suite *kalman_suite(void);
 Suite *optim_suite(void);
 Suite *table_suite(void);
 Suite *writer_suite(void);
+Suite *ode_suite(void);
 
 /* Path of a file in the source tree (tests run from the build tree, e.g. under distcheck). */
 const char *test_srcpath(const char *rel);

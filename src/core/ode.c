@@ -1,0 +1,2 @@
+/* src/core/ode.c: placeholder, being written. */
+#include "internal.h"

@@ -181,7 +181,11 @@ static int run(int argc, char **argv, cli_common *c) {
   FILE *out = cli_out_stream(o);
   cli_json j;
   if (c->json) cli_json_begin(&j, out);
-  else fprintf(out, "latens %s demo (data: %s)\n\n", latens_version(), dir);
+  else {
+    char *real = realpath(dir, NULL); /* "build/../data" reads better as the folder itself */
+    fprintf(out, "latens %s demo (data: %s)\n\n", latens_version(), real ? real : dir);
+    free(real);
+  }
   int rc = demo_core(c, dir, out, c->json ? &j : NULL);
   if (c->json && rc == CLI_OK) cli_json_end(&j);
   int rc2 = cli_out_close(o, rc == CLI_OK, c);

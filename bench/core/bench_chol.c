@@ -37,13 +37,7 @@
     }                                                                                              \
   } while (0)
 
-static double unif(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return 2.0 * ((z >> 11) * 0x1.0p-53) - 1.0;
-}
+#define unif bench_unif
 
 /* ------------------------------------------------------------ dense Cholesky */
 

@@ -12,14 +12,7 @@
 
 static const double U = DBL_EPSILON / 2;
 
-/* splitmix64 mapped to (-1, 1): fixed test data on every platform. */
-static double unif(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return 2.0 * ((z >> 11) * 0x1.0p-53) - 1.0;
-}
+#define unif test_unif
 
 /* A random linear-Gaussian model x_{t+1} = A x_t + b + w, y_t = H x_t + e, x_0 ~ N(m0, P0)
  * with d states and p observations per step over T steps; column-major arrays, y is p x T.

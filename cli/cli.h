@@ -40,7 +40,8 @@ int cli_parse(int argc, char **argv, cli_common *c, const struct option *extra,
 /* One-line error on stderr: "PROG: message".  Returns `code` for `return cli_fail(...)`. */
 int cli_fail(const cli_common *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Map a library status to an exit code: EPARSE/EIO/EINVAL/EDOM/EBADLEN -> 2, others -> 1. */
+/* Map a library status to an exit code: EPARSE/EIO/EINVAL/EDOM/EBADLEN/ENOTFINITE -> 2
+ * (bad input), others -> 1 (modelling failure). */
 int cli_exit_code(int status);
 /* The library's last error on this thread, for cli_fail messages. */
 const char *cli_last_error(void);

@@ -122,8 +122,12 @@ static int demo_core(const cli_common *c, const char *dir, FILE *out, cli_json *
   latens_optim_options_default(&opt);
   opt.method = LATENS_OPTIM_SIMPLEX;
   opt.xtol = 1e-10;
+  cli_progress bar;
+  cli_progress_init(&bar, c);
+  opt.progress = bar.p;
   latens_optim_result res = {.x = x};
   rc = latens_optim_minimize(nile_negloglik, x, 2, &nm, lower, NULL, &opt, &res);
+  cli_progress_done(&bar);
   double loglik = 0;
   if (!rc) rc = nile_filter(&nm, x[0], x[1], &loglik);
   if (!rc) rc = nile_smooth(&nm);
@@ -176,20 +180,32 @@ static int run(int argc, char **argv, cli_common *c) {
   if (!has_file(dir, "nile.csv"))
     return cli_fail(c, CLI_EUSAGE, "%s: bundled data not found (use --data DIR or LATENS_DATADIR)", dir);
 
-  cli_out *o = cli_out_open(c);
-  if (!o) return CLI_EUSAGE;
-  FILE *out = cli_out_stream(o);
+  /* The report is built in memory and written only when every section succeeded: a script
+   * never sees half a JSON object. */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (!mem) return cli_fail(c, CLI_EMODEL, "out of memory");
   cli_json j;
-  if (c->json) cli_json_begin(&j, out);
+  if (c->json) cli_json_begin(&j, mem);
   else {
     char *real = realpath(dir, NULL); /* "build/../data" reads better as the folder itself */
-    fprintf(out, "latens %s demo (data: %s)\n\n", latens_version(), real ? real : dir);
+    fprintf(mem, "latens %s demo (data: %s)\n\n", latens_version(), real ? real : dir);
     free(real);
   }
-  int rc = demo_core(c, dir, out, c->json ? &j : NULL);
+  int rc = demo_core(c, dir, mem, c->json ? &j : NULL);
   if (c->json && rc == CLI_OK) cli_json_end(&j);
-  int rc2 = cli_out_close(o, rc == CLI_OK, c);
-  return rc ? rc : rc2;
+  if (fclose(mem) != 0 && rc == CLI_OK) rc = cli_fail(c, CLI_EMODEL, "out of memory");
+  if (rc == CLI_OK) {
+    cli_out *o = cli_out_open(c);
+    if (!o) rc = CLI_EUSAGE;
+    else {
+      fwrite(text, 1, len, cli_out_stream(o));
+      rc = cli_out_close(o, 1, c);
+    }
+  }
+  free(text);
+  return rc;
 }
 
 const cli_command cli_cmd_demo = {"demo", "run every module on the bundled real data", run};

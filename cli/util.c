@@ -1,6 +1,7 @@
 /* cli/util.c: option parsing, error lines, atomic output, JSON and the progress bar. */
 #include <config.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -32,6 +33,16 @@ const char *const cli_common_usage =
     "  -o, --output FILE  write the result to FILE (atomically) instead of stdout\n"
     "  --help         this help\n";
 
+/* --threads: OpenMP's pool and, when the BLAS is OpenBLAS (Debian ships its pthread
+ * build, which ignores OpenMP's setting), OpenBLAS's own pool. */
+static void set_threads(int n) {
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+  void (*openblas_set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (openblas_set) openblas_set(n);
+}
+
 int cli_parse(int argc, char **argv, cli_common *c, const struct option *extra,
               int (*handle)(int val, const char *arg, void *user), void *user, const char *usage) {
   size_t nextra = 0;
@@ -53,8 +64,14 @@ int cli_parse(int argc, char **argv, cli_common *c, const struct option *extra,
     }
     const char *flag = longindex >= 0 ? opts[longindex].name : NULL;
     if (val == '?') {
-      if (optopt && optopt < 256) cli_fail(c, CLI_EUSAGE, "unknown option '-%c' (see --help)", optopt);
-      else cli_fail(c, CLI_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+      /* glibc sets optopt to the option's val (1..5 for the common long options) when a
+       * long option that takes no value is given one: print the word, not the byte. */
+      const char *word = argv[optind - 1];
+      if (!strncmp(word, "--", 2) && strchr(word, '='))
+        cli_fail(c, CLI_EUSAGE, "option '%.*s' takes no value", (int)(strchr(word, '=') - word), word);
+      else if (optopt > ' ' && optopt < 127 && word[0] == '-' && word[1] != '-')
+        cli_fail(c, CLI_EUSAGE, "unknown option '-%c' (see --help)", optopt);
+      else cli_fail(c, CLI_EUSAGE, "unknown option '%s' (see --help)", word);
       break;
     }
     if (val == ':') {
@@ -85,9 +102,7 @@ int cli_parse(int argc, char **argv, cli_common *c, const struct option *extra,
     }
   }
   free(opts);
-#ifdef _OPENMP
-  if (result >= 0 && c->threads > 0) omp_set_num_threads(c->threads);
-#endif
+  if (result >= 0 && c->threads > 0) set_threads(c->threads);
   return result;
 }
 
@@ -121,7 +136,8 @@ const char *cli_last_error(void) {
 }
 
 int cli_parse_ulong(const char *s, unsigned long *out) {
-  if (!s || !*s || *s == '-' || *s == '+') return 1;
+  /* strtoul skips blanks and accepts a sign: " -5" would become 2^64 - 5. */
+  if (!s || !(*s >= '0' && *s <= '9')) return 1;
   char *end;
   errno = 0;
   unsigned long v = strtoul(s, &end, 10);
@@ -175,7 +191,9 @@ int cli_out_close(cli_out *o, int ok, const cli_common *c) {
   int rc = 0;
   if (o->atomic) {
     if (ok) {
-      if (latens_atomic_commit(o->atomic) != LATENS_OK) rc = cli_fail(c, CLI_EMODEL, "%s", cli_last_error());
+      /* EIO -> 2, as when -o cannot be opened: the output path is the caller's input. */
+      if (latens_atomic_commit(o->atomic) != LATENS_OK)
+        rc = cli_fail(c, cli_exit_code(LATENS_EIO), "%s", cli_last_error());
     } else latens_atomic_abort(o->atomic);
   } else if (fflush(stdout) != 0 || ferror(stdout)) {
     rc = cli_fail(c, CLI_EMODEL, "writing to standard output failed");
@@ -205,15 +223,31 @@ void cli_json_end(cli_json *j) {
   cli_json_close(j, '}');
   fputc('\n', j->f);
 }
+/* Length of the well-formed UTF-8 sequence at p (1..4), or 0 if it is not one. */
+static int utf8_len(const unsigned char *p) {
+  if (p[0] < 0x80) return 1;
+  if (p[0] > 0xf4) return 0;
+  int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+  for (int i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))) return 0;
+  if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))) return 0;
+  return n;
+}
+
+/* JSON must be valid UTF-8: bytes that are not (a Latin-1 file name, say) become U+FFFD. */
 static void json_raw_string(FILE *f, const char *s) {
   fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+    int n = utf8_len(p);
+    if (n == 0) fputs("\\ufffd", f), n = 1;
+    else if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
     else if (*p == '\n') fputs("\\n", f);
     else if (*p == '\t') fputs("\\t", f);
     else if (*p == '\r') fputs("\\r", f);
-    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
+    else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+    else fwrite(p, 1, (size_t)n, f);
+    p += n;
   }
   fputc('"', f);
 }

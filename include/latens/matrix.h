@@ -57,13 +57,18 @@ LATENS_EXPORT int latens_mat_copy(latens_mat *dst, const latens_mat *src);
 LATENS_EXPORT int latens_vec_copy(latens_vec *dst, const latens_vec *src);
 /* Symmetrise in place: m <- (m + m^T)/2 (square m). */
 LATENS_EXPORT int latens_mat_symmetrize(latens_mat *m);
-/* max |a_ij - b_ij|, or +Inf when shapes differ. */
+/* max |a_ij - b_ij|, +Inf when shapes differ, NaN for a NULL matrix or a NaN entry. */
 LATENS_EXPORT double latens_mat_max_abs_diff(const latens_mat *a, const latens_mat *b);
 
-/* C <- alpha op(A) op(B) + beta C, through CBLAS.  trans* is 'N' or 'T'. */
+/* The helpers below return LATENS_EINVAL for a NULL matrix/vector or a failed view (data
+ * NULL with a non-empty shape); the void ones then do nothing.  Sizes, leading dimensions
+ * and strides above INT_MAX (CBLAS takes int) are LATENS_EINVAL too. */
+
+/* C <- alpha op(A) op(B) + beta C, through CBLAS.  trans* is 'N' or 'T'.  C must not overlap
+ * A or B.  An empty inner dimension gives C <- beta C. */
 LATENS_EXPORT int latens_mat_gemm(char transa, char transb, double alpha, const latens_mat *A,
                                   const latens_mat *B, double beta, latens_mat *C);
-/* y <- alpha op(A) x + beta y. */
+/* y <- alpha op(A) x + beta y.  y must not overlap A or x. */
 LATENS_EXPORT int latens_mat_gemv(char trans, double alpha, const latens_mat *A,
                                   const latens_vec *x, double beta, latens_vec *y);
 

@@ -59,7 +59,8 @@ static _Thread_local char last_reason[512];
 
 void latens_error(const char *reason, const char *file, int line, int status) {
   last_status = status;
-  snprintf(last_reason, sizeof last_reason, "%s", reason ? reason : "");
+  /* A caller may re-report the string latens_last_error gave it: no overlapping copy. */
+  if (reason != last_reason) snprintf(last_reason, sizeof last_reason, "%s", reason ? reason : "");
   latens_error_handler_t *h = atomic_load(&current_handler);
   (h ? h : latens_default_error_handler)(last_reason, file, line, status);
 }

@@ -1,6 +1,7 @@
 /* core/matrix.c: column-major views, owning storage and the few BLAS wrappers all modules use. */
 #include "internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,9 @@ latens_mat latens_mat_view(double *data, size_t nrow, size_t ncol, size_t ld) {
 
 latens_mat latens_mat_submatrix(const latens_mat *m, size_t i0, size_t j0, size_t nr, size_t nc) {
   latens_mat s = {NULL, nr, nc, m->ld, 0};
-  if (i0 + nr <= m->nrow && j0 + nc <= m->ncol && m->data) s.data = m->data + i0 + j0 * m->ld;
+  /* Written so that i0 + nr cannot wrap around. */
+  if (m->data && i0 <= m->nrow && nr <= m->nrow - i0 && j0 <= m->ncol && nc <= m->ncol - j0)
+    s.data = m->data + i0 + j0 * m->ld;
   return s;
 }
 
@@ -74,16 +77,24 @@ void latens_mat_free(latens_mat *m) {
   free(m);
 }
 
+/* A view whose constructor failed has data NULL: the helpers below treat it as an error
+ * (int-returning ones) or do nothing (void ones), never dereference it. */
+static int mat_ok(const latens_mat *m) { return m && (m->data || m->nrow == 0 || m->ncol == 0); }
+static int vec_ok(const latens_vec *v) { return v && (v->data || v->n == 0) && v->stride; }
+
 void latens_mat_set_zero(latens_mat *m) {
+  if (!mat_ok(m) || !m->data) return;
   for (size_t j = 0; j < m->ncol; j++) memset(m->data + j * m->ld, 0, m->nrow * sizeof(double));
 }
 
 void latens_mat_set_identity(latens_mat *m) {
+  if (!mat_ok(m) || !m->data) return;
   latens_mat_set_zero(m);
   for (size_t i = 0; i < m->nrow && i < m->ncol; i++) LATENS_MAT(m, i, i) = 1.0;
 }
 
 int latens_mat_copy(latens_mat *dst, const latens_mat *src) {
+  if (!mat_ok(dst) || !mat_ok(src)) LATENS_ERROR("latens_mat_copy: NULL matrix", LATENS_EINVAL);
   if (dst->nrow != src->nrow || dst->ncol != src->ncol)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_mat_copy: %zux%zu into %zux%zu", src->nrow, src->ncol,
                   dst->nrow, dst->ncol);
@@ -93,6 +104,7 @@ int latens_mat_copy(latens_mat *dst, const latens_mat *src) {
 }
 
 int latens_vec_copy(latens_vec *dst, const latens_vec *src) {
+  if (!vec_ok(dst) || !vec_ok(src)) LATENS_ERROR("latens_vec_copy: NULL vector", LATENS_EINVAL);
   if (dst->n != src->n)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_vec_copy: length %zu into %zu", src->n, dst->n);
   for (size_t i = 0; i < src->n; i++) LATENS_VEC(dst, i) = LATENS_VEC(src, i);
@@ -100,6 +112,7 @@ int latens_vec_copy(latens_vec *dst, const latens_vec *src) {
 }
 
 int latens_mat_symmetrize(latens_mat *m) {
+  if (!mat_ok(m)) LATENS_ERROR("latens_mat_symmetrize: NULL matrix", LATENS_EINVAL);
   if (m->nrow != m->ncol)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_mat_symmetrize: %zux%zu is not square", m->nrow, m->ncol);
   for (size_t j = 0; j < m->ncol; j++)
@@ -111,15 +124,20 @@ int latens_mat_symmetrize(latens_mat *m) {
 }
 
 double latens_mat_max_abs_diff(const latens_mat *a, const latens_mat *b) {
+  if (!mat_ok(a) || !mat_ok(b)) return NAN;
   if (a->nrow != b->nrow || a->ncol != b->ncol) return INFINITY;
   double d = 0.0;
   for (size_t j = 0; j < a->ncol; j++)
     for (size_t i = 0; i < a->nrow; i++) {
       double e = fabs(LATENS_MAT(a, i, j) - LATENS_MAT(b, i, j));
-      if (!(e <= d)) d = e; /* propagates NaN */
+      if (isnan(e)) return NAN;
+      if (e > d) d = e;
     }
   return d;
 }
+
+/* CBLAS takes int sizes: larger ones would be truncated silently. */
+static int too_big(size_t n) { return n > (size_t)INT_MAX; }
 
 static int trans_flag(char t, enum CBLAS_TRANSPOSE *out) {
   if (t == 'N' || t == 'n') *out = CblasNoTrans;
@@ -131,6 +149,8 @@ static int trans_flag(char t, enum CBLAS_TRANSPOSE *out) {
 int latens_mat_gemm(char transa, char transb, double alpha, const latens_mat *A, const latens_mat *B,
                     double beta, latens_mat *C) {
   enum CBLAS_TRANSPOSE ta, tb;
+  if (!mat_ok(A) || !mat_ok(B) || !mat_ok(C))
+    LATENS_ERROR("latens_mat_gemm: NULL matrix", LATENS_EINVAL);
   if (!trans_flag(transa, &ta) || !trans_flag(transb, &tb))
     LATENS_ERROR("latens_mat_gemm: trans must be 'N' or 'T'", LATENS_EINVAL);
   size_t m = ta == CblasNoTrans ? A->nrow : A->ncol, k = ta == CblasNoTrans ? A->ncol : A->nrow;
@@ -139,6 +159,9 @@ int latens_mat_gemm(char transa, char transb, double alpha, const latens_mat *A,
     LATENS_ERRORF(LATENS_EBADLEN, "latens_mat_gemm: (%zux%zu)(%zux%zu) into %zux%zu", m, k, kb, n,
                   C->nrow, C->ncol);
   if (m == 0 || n == 0) return LATENS_OK;
+  if (too_big(m) || too_big(n) || too_big(k) || too_big(A->ld) || too_big(B->ld) || too_big(C->ld))
+    LATENS_ERROR("latens_mat_gemm: a dimension or leading dimension exceeds INT_MAX (CBLAS)",
+                 LATENS_EINVAL);
   cblas_dgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, alpha, A->data, (int)A->ld, B->data,
               (int)B->ld, beta, C->data, (int)C->ld);
   return LATENS_OK;
@@ -147,11 +170,21 @@ int latens_mat_gemm(char transa, char transb, double alpha, const latens_mat *A,
 int latens_mat_gemv(char trans, double alpha, const latens_mat *A, const latens_vec *x, double beta,
                     latens_vec *y) {
   enum CBLAS_TRANSPOSE ta;
+  if (!mat_ok(A) || !vec_ok(x) || !vec_ok(y))
+    LATENS_ERROR("latens_mat_gemv: NULL matrix or vector", LATENS_EINVAL);
   if (!trans_flag(trans, &ta)) LATENS_ERROR("latens_mat_gemv: trans must be 'N' or 'T'", LATENS_EINVAL);
   size_t m = ta == CblasNoTrans ? A->nrow : A->ncol, k = ta == CblasNoTrans ? A->ncol : A->nrow;
   if (x->n != k || y->n != m)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_mat_gemv: (%zux%zu) times %zu into %zu", m, k, x->n, y->n);
   if (m == 0) return LATENS_OK;
+  if (k == 0) { /* BLAS returns early for an empty inner dimension without applying beta */
+    for (size_t i = 0; i < m; i++) LATENS_VEC(y, i) = beta == 0.0 ? 0.0 : beta * LATENS_VEC(y, i);
+    return LATENS_OK;
+  }
+  if (too_big(A->nrow) || too_big(A->ncol) || too_big(A->ld) || too_big(x->stride) ||
+      too_big(y->stride))
+    LATENS_ERROR("latens_mat_gemv: a dimension, leading dimension or stride exceeds INT_MAX (CBLAS)",
+                 LATENS_EINVAL);
   cblas_dgemv(CblasColMajor, ta, (int)A->nrow, (int)A->ncol, alpha, A->data, (int)A->ld, x->data,
               (int)x->stride, beta, y->data, (int)y->stride);
   return LATENS_OK;

@@ -86,5 +86,18 @@ expect 2 "demo with a missing data dir" -- "$LATENS" demo --data "$tmp/nothing" 
 contains "$tmp/keep.txt" "keep" "failed run leaves the old output intact"
 if [ "$(ls "$tmp" | grep -c '\.tmp\.')" -eq 0 ]; then ok; else bad "temporary files left in $tmp"; fi
 
+# Review findings: option words, not bytes; no sign or blank sneaking into --seed; JSON
+# stays valid for file names that are not UTF-8; a failed demo prints no half JSON.
+expect 2 "common flag given a value" -- "$LATENS" demo --json=1
+contains "$tmp/err" "option '--json' takes no value" "flag with a value is named"
+expect 2 "seed with a leading blank" -- "$LATENS" demo --seed " 5"
+printf 'a\n1\n' >"$tmp/caf$(printf '\351').csv"
+expect 0 "describe a Latin-1 file name" -- "$LATENS" data describe --json "$tmp/caf$(printf '\351').csv"
+contains "$tmp/out" 'caf\ufffd.csv' "invalid UTF-8 becomes U+FFFD in JSON"
+mkdir -p "$tmp/baddata" && printf 'time,value\n1,2\n2,x\n' >"$tmp/baddata/nile.csv"
+expect 2 "demo on a broken nile.csv" -- "$LATENS" demo --json --data "$tmp/baddata"
+if [ ! -s "$tmp/out" ]; then ok; else bad "failed demo printed: $(cat "$tmp/out")"; fi
+contains "$tmp/err" "nile.csv:3:2" "broken bundled data is named with line and column"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -10,4 +10,5 @@
 #include <latens/optim.h>
 #include <latens/table.h>
 #include <latens/ode.h>
+#include <latens/lti.h>
 #endif

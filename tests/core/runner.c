@@ -17,7 +17,7 @@ int main(void) {
   latens_set_error_handler_off();
   Suite *(*const all[])(void) = {error_suite, matrix_suite, logspace_suite, quad_suite, rng_suite,
                                  chol_suite,  kalman_suite, optim_suite,    table_suite, writer_suite,
-                                 ode_suite};
+                                 ode_suite,   lti_suite};
   SRunner *sr = srunner_create(all[0]());
   for (size_t i = 1; i < sizeof all / sizeof *all; i++) srunner_add_suite(sr, all[i]());
   srunner_run_all(sr, CK_NORMAL);

@@ -14,6 +14,7 @@ Suite *optim_suite(void);
 Suite *table_suite(void);
 Suite *writer_suite(void);
 Suite *ode_suite(void);
+Suite *lti_suite(void);
 
 /* Path of a file in the source tree (tests run from the build tree, e.g. under distcheck). */
 const char *test_srcpath(const char *rel);

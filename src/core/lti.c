@@ -1,0 +1,2 @@
+/* src/core/lti.c: placeholder, being written. */
+#include "internal.h"

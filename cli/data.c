@@ -172,7 +172,8 @@ static int describe(int argc, char **argv, cli_common *c) {
                                         {"no-header", no_argument, NULL, OPT_NO_HEADER},
                                         {"na", required_argument, NULL, OPT_NA},
                                         {NULL, 0, NULL, 0}};
-  describe_args a = {.opt = latens_table_options_default()};
+  describe_args a = {.na = NULL};
+  latens_table_options_default(&a.opt);
   if (!(a.na = malloc(((size_t)argc + 1) * sizeof *a.na)))
     return cli_fail(c, CLI_EMODEL, "out of memory");
   int first = cli_parse(argc, argv, c, extra, handle, &a, describe_usage);

@@ -140,7 +140,7 @@ int main(void) {
   double *A = malloc(sizeof(double) * M * K), *B = malloc(sizeof(double) * K * N);
   double *C1 = malloc(sizeof(double) * M * N), *C2 = malloc(sizeof(double) * M * N),
          *C3 = malloc(sizeof(double) * M * N);
-  double *work = malloc(sizeof(double) * latens_logmatmul_worksize(M, K, N));
+  double *work = malloc(sizeof(double) * latens_logmatmul_work_size(M, K, N));
   for (size_t j = 0; j < K; j++)
     for (size_t i = 0; i < M; i++) A[i + j * M] = 5.0 * cos(0.01 * i * j + j) - 0.02 * j;
   for (size_t j = 0; j < N; j++)

@@ -23,13 +23,15 @@ extern "C" {
 
 /* ---------------------------------------------------------------- Cholesky */
 
-/* Options of latens_chol_decomp.  Start from LATENS_CHOL_OPTIONS_DEFAULT and change fields.
+/* Options of latens_chol_decomp.  Start from latens_chol_options_default (or the static
+ * initialiser LATENS_CHOL_OPTIONS_DEFAULT) and change fields.
  *
- * jitter_start: first jitter, relative to mean |diag(A)|; must be > 0 and finite when
- *   max_tries > 0.  Default 1e-10: rounding alone can leave a PSD matrix of order n with an
- *   eigenvalue near -n^2 u mean|diag| in the worst case (u = 1.1e-16), i.e. ~1e-12 for
- *   n = 100 and ~4e-10 for n = 2000; the first rungs rescue such matrices while changing the
- *   model by far less than any statistical error.
+ * jitter_start: first jitter, relative to mean |diag(A)|; must be finite (else
+ *   LATENS_ENOTFINITE) and > 0 (else LATENS_EDOM) when max_tries > 0.  Default 1e-10:
+ *   rounding alone can leave a PSD matrix of order n with an eigenvalue near
+ *   -n^2 u mean|diag| in the worst case (u = 1.1e-16), i.e. ~1e-12 for n = 100 and ~4e-10
+ *   for n = 2000; the first rungs rescue such matrices while changing the model by far less
+ *   than any statistical error.
  * max_tries: jittered retries after the plain attempt, each with 10 times the previous
  *   jitter.  Default 6, so the largest jitter is 1e-5 mean|diag|: beyond that the jitter is a
  *   change of model, not a numerical repair, and the caller should know.  0 turns the ladder
@@ -44,6 +46,9 @@ typedef struct {
   size_t lwork;
 } latens_chol_options;
 #define LATENS_CHOL_OPTIONS_DEFAULT {1e-10, 6u, NULL, 0}
+
+/* Fill *opt with the defaults above (NULL: nothing happens). */
+LATENS_EXPORT void latens_chol_options_default(latens_chol_options *opt);
 
 /* What latens_chol_decomp did. */
 typedef struct {
@@ -63,12 +68,18 @@ LATENS_EXPORT size_t latens_chol_work_size(size_t n);
  * may be NULL.
  * If the plain factorisation fails, the lower triangle is restored from the backup and
  * jitter*I is added, jitter = jitter_start * mean|diag(A)|, times 10 at each retry.  A zero
- * diagonal cannot be rescued (the jitter would be 0).
- * Errors: NULL A or A->data: LATENS_EINVAL; non-square: LATENS_EBADLEN; NaN/Inf in the lower
- * triangle: LATENS_ENOTFINITE (A untouched); no success after the ladder: LATENS_ENOTPOSDEF,
- * message naming the failed leading minor and the largest jitter, with A's lower triangle
- * restored (unspecified when max_tries == 0); backup allocation: LATENS_ENOMEM; work too
- * short: LATENS_EBADLEN.  n = 0 is a valid empty factorisation (LATENS_OK).
+ * diagonal cannot be rescued (the jitter would be 0).  The ladder also stops early, before
+ * a rung that would make the jitter or any diagonal entry plus jitter overflow (entries
+ * near DBL_MAX; an infinite diagonal would factor into an infinite L) or that underflows to
+ * 0 (a subnormal mean|diag|); the message says so.  L is finite whenever the status is
+ * LATENS_OK.
+ * Errors: NULL A or A->data: LATENS_EINVAL; non-square: LATENS_EBADLEN; ld > INT_MAX:
+ * LATENS_EINVAL; bad jitter_start: see above; NaN/Inf in the lower triangle:
+ * LATENS_ENOTFINITE (A untouched); no success after the ladder: LATENS_ENOTPOSDEF, message
+ * naming the failed leading minor and the largest jitter tried (info->jitter), with A's
+ * lower triangle restored (unspecified when max_tries == 0); backup allocation:
+ * LATENS_ENOMEM; work too short: LATENS_EBADLEN.  n = 0 is a valid empty factorisation
+ * (LATENS_OK).
  * Orders up to 32 run an unblocked kernel (no BLAS call, no allocation when n <= 32 or work is
  * given); larger ones a blocked right-looking algorithm on CBLAS dtrsm/dsyrk with 256-wide
  * panels, diagonal blocks factored recursively (threaded as the BLAS is). */
@@ -114,10 +125,12 @@ typedef struct latens_kalman_workspace latens_kalman_workspace;
 LATENS_EXPORT latens_kalman_workspace *latens_kalman_workspace_alloc(size_t d, size_t p);
 LATENS_EXPORT void latens_kalman_workspace_free(latens_kalman_workspace *w); /* NULL-safe */
 /* The jitter ladder used for the Cholesky factors of S (update) and P_p (smoother); defaults
- * as LATENS_CHOL_OPTIONS_DEFAULT.  Same rules as latens_chol_options. */
+ * as LATENS_CHOL_OPTIONS_DEFAULT.  Same rules and statuses as latens_chol_options
+ * (non-finite jitter_start: LATENS_ENOTFINITE; jitter_start <= 0: LATENS_EDOM). */
 LATENS_EXPORT int latens_kalman_workspace_set_jitter(latens_kalman_workspace *w,
                                                      double jitter_start, unsigned max_tries);
-/* The jitter (absolute) that the last step added to S or P_p: 0 when the plain factor held. */
+/* The jitter (absolute) that the last step added to S or P_p: 0 when the plain factor held.
+ * NaN (and LATENS_EINVAL reported) for a NULL w. */
 LATENS_EXPORT double latens_kalman_workspace_jitter(const latens_kalman_workspace *w);
 
 /* Predict: m <- A m + b, P <- A P A^T + Q (symmetrised), in place.  A, P, Q are d x d; b (d)
@@ -133,11 +146,14 @@ LATENS_EXPORT int latens_kalman_predict(const latens_mat *A, const latens_vec *b
  *   m makes this the extended Kalman update.
  * H: p x d.  Exactly one of R (p x p, full) and R_diag (p variances) is non-NULL.
  * loglik (may be NULL): log N(y_obs; yhat_obs, S), S = H P H^T + R, in nats; if S needed
- *   jitter the jittered S is used.
+ *   jitter the jittered S is used.  On any error *loglik is NaN (not 0), so that a caller
+ *   summing the increments of a filter pass cannot mistake a failed step for a neutral one.
  * The covariance update is Joseph's, P <- (I - K H) P (I - K H)^T + K R K^T, which stays
  * positive semi-definite in floating point even when the gain is slightly off.
- * Errors: Inf in y, NaN/Inf in m or P: LATENS_ENOTFINITE; S not positive definite after the
- * ladder: LATENS_ENOTPOSDEF; m and P are unchanged on any error. */
+ * Errors: LATENS_ENOTFINITE for Inf in y, NaN/Inf in m or P, and, at the observed entries
+ * only, NaN/Inf in yhat, in the rows of H, in R (or R_diag), or an innovation y - yhat that
+ * overflows; S not positive definite after the ladder: LATENS_ENOTPOSDEF; NULL pointers:
+ * LATENS_EINVAL; dimensions: LATENS_EBADLEN.  m and P are unchanged on any error. */
 LATENS_EXPORT int latens_kalman_update(const latens_vec *y, const latens_vec *yhat,
                                        const latens_mat *H, const latens_mat *R,
                                        const latens_vec *R_diag, latens_vec *m, latens_mat *P,
@@ -146,7 +162,10 @@ LATENS_EXPORT int latens_kalman_update(const latens_vec *y, const latens_vec *yh
 /* Update from joint moments (the unscented/sigma-point form): given yhat = E[y],
  * C = Cov(x, y) (d x p) and S = Cov(y) (p x p, noise included), m <- m + K (y - yhat),
  * P <- P - K S K^T with K = C S^{-1}.  Missing entries (NaN in y) as in latens_kalman_update;
- * loglik likewise. */
+ * loglik likewise (NaN on any error).  Errors as latens_kalman_update, with C and S in place
+ * of H and R: NaN/Inf in yhat at an observed entry, in the observed columns of C or in the
+ * observed block of S (both triangles) is LATENS_ENOTFINITE; m and P are unchanged on any
+ * error.  yhat is required (NULL: LATENS_EINVAL). */
 LATENS_EXPORT int latens_kalman_update_moments(const latens_vec *y, const latens_vec *yhat,
                                                const latens_mat *C, const latens_mat *S,
                                                latens_vec *m, latens_mat *P, double *loglik,

@@ -9,6 +9,9 @@
  *   - an empty sum, or a sum whose terms are all -Inf, is -Inf (log of 0);
  *   - any +Inf term makes the sum +Inf;
  *   - NaN anywhere gives NaN (never silently dropped).
+ * A NaN that comes in goes out without a report (it was made elsewhere); a NaN that a scalar
+ * function makes from a bad argument (a NULL array, log1mexp of x > 0, logsubexp of a < b)
+ * is also reported through the error handler, as every latens function reports bad input.
  * The vectorised kernels evaluate exp/log through glibc's libmvec (a few ulp, like the scalar
  * libm) and sum in a vector-width-dependent order: results agree with a scalar evaluation to
  * a few ulp, not bit for bit.
@@ -37,10 +40,11 @@ LATENS_EXPORT double latens_logaddexp(double a, double b);
  * thresholds of Maechler (2012), "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette. */
 LATENS_EXPORT double latens_log1pexp(double x);
 /* log(1 - exp(x)) for x <= 0: log(-expm1(x)) for x > -ln 2, log1p(-exp(x)) below (Maechler
- * 2012).  x == 0 gives -Inf, x == -Inf gives 0, x > 0 (outside the domain) gives NaN. */
+ * 2012).  x == 0 gives -Inf, x == -Inf gives 0, x > 0 (outside the domain) gives NaN and
+ * reports LATENS_EDOM. */
 LATENS_EXPORT double latens_log1mexp(double x);
-/* log(exp(a) - exp(b)) for a >= b.  a == b gives -Inf (also for a == b == -Inf); a < b gives
- * NaN (the difference is negative); a == b == +Inf gives NaN (Inf - Inf). */
+/* log(exp(a) - exp(b)) for a >= b.  a == b gives -Inf (also for a == b == -Inf); a < b (the
+ * difference is negative) and a == b == +Inf (Inf - Inf) give NaN and report LATENS_EDOM. */
 LATENS_EXPORT double latens_logsubexp(double a, double b);
 
 /* Row-wise: out[i] = log(sum_j exp(X[i,j] + w[j])), one entry per row of X (out->n ==
@@ -62,13 +66,13 @@ LATENS_EXPORT int latens_logsumexp_cols(const latens_mat *X, const latens_vec *w
  * result is accurate everywhere; rows or columns that are entirely -Inf give -Inf, NaN
  * propagates to its whole row (from A) or column (from B), and +Inf meets -Inf as NaN.
  *
- * work: latens_logmatmul_worksize(m, K, n) doubles (0 when that count overflows size_t), or
+ * work: latens_logmatmul_work_size(m, K, n) doubles (0 when that count overflows size_t), or
  * NULL to allocate internally (pass a buffer when calling in a loop).  C must not overlap A,
  * B or work.  K == 0 gives -Inf.  Threads: only the BLAS's own (OpenBLAS may use several);
  * callers parallelise over independent batches.
- * Statuses: LATENS_EINVAL, LATENS_EBADLEN, LATENS_ENOMEM, LATENS_ERANGE (a dimension beyond
- * the BLAS int). */
-LATENS_EXPORT size_t latens_logmatmul_worksize(size_t m, size_t k, size_t n);
+ * Statuses: LATENS_EINVAL (NULL, ld < nrow, or a dimension or ld beyond INT_MAX, the BLAS
+ * int), LATENS_EBADLEN, LATENS_ENOMEM. */
+LATENS_EXPORT size_t latens_logmatmul_work_size(size_t m, size_t k, size_t n);
 LATENS_EXPORT int latens_logmatmul(const latens_mat *A, const latens_mat *B, latens_mat *C,
                                    double *work);
 

@@ -91,7 +91,7 @@ typedef struct {
   size_t max_iter;            /* 1000; >= 1 */
   double gtol;                /* 1e-6; >= 0 (0: the gradient rule needs an exact zero) */
   double ftol;                /* 1e-12; >= 0 (0 disables the rule) */
-  double xtol;                /* 1e-8; Nelder-Mead only */
+  double xtol;                /* 1e-8; >= 0; Nelder-Mead only */
   double step;                /* 1.0; > 0.  Length in u of the first trial step (gradient
                                  methods) or the initial simplex edge (Nelder-Mead) */
   size_t m;                   /* 10; L-BFGS memory (pairs kept), >= 1 */
@@ -99,7 +99,7 @@ typedef struct {
                                  done = iteration, total = max_iter */
 } latens_optim_options;
 
-/* Fill *opt with the defaults above. */
+/* Fill *opt with the defaults above (NULL: nothing happens). */
 LATENS_EXPORT void latens_optim_options_default(latens_optim_options *opt);
 
 typedef struct {
@@ -117,9 +117,11 @@ typedef struct {
  * lower / upper may be NULL (no bounds on that side); entries may be -INFINITY / +INFINITY.
  * opt may be NULL (defaults).  x0 and result->x may be the same array.
  * Errors up to the start's evaluation leave result->x untouched: LATENS_EINVAL (NULL
- * pointer, n = 0, bad option), LATENS_EDOM (lower >= upper, a NaN bound, x0 not strictly
- * inside: the message names the parameter), LATENS_ENOTFINITE (x0, or f or the gradient at
- * x0, not finite), the objective's status if it fails there.  Each call allocates its
+ * pointer, n = 0, unknown method, max_iter = 0, m = 0 for L-BFGS), LATENS_ENOTFINITE (a NaN
+ * bound; a NaN or Inf gtol, ftol, xtol or step; x0, or f or the gradient at x0, not
+ * finite), LATENS_EDOM (a negative tolerance, step <= 0, lower >= upper, lower = +Inf,
+ * upper = -Inf, up - lo overflowing, x0 not strictly inside), the objective's status if it
+ * fails there.  Messages name the option or the parameter.  Each call allocates its
  * workspace once (O(n m) doubles for L-BFGS); the iterations allocate nothing. */
 LATENS_EXPORT int latens_optim_minimize(latens_optim_fdf *fdf, const double *x0, size_t n,
                                         void *user, const double *lower, const double *upper,
@@ -131,10 +133,11 @@ LATENS_EXPORT int latens_optim_minimize(latens_optim_fdf *fdf, const double *x0,
  *   *max_rel_err = max_i |grad_i - fd_i| / max(1, |grad_i|, |fd_i|)
  * (relative for components larger than one, absolute below).  h = 0 picks cbrt(DBL_EPSILON)
  * ~ 6e-6, which balances the O(h^2) truncation and O(eps/h) rounding errors; a correct
- * gradient then typically gives 1e-8 or less.  Returns LATENS_ENOTFINITE if f or the gradient
- * is not finite at x or at a difference point (the message names the parameter: use a
- * smaller h near the edge of the objective's domain), the objective's own status if it
- * fails, LATENS_EDOM for h < 0 or an h too small to move x; *max_rel_err is NaN then.
+ * gradient then typically gives 1e-8 or less.  Returns LATENS_ENOTFINITE if x or h is NaN or
+ * Inf, or f or the gradient is not finite at x or at a difference point (the message names
+ * the parameter: use a smaller h near the edge of the objective's domain), the objective's
+ * own status if it fails, LATENS_EDOM for h < 0 or an h too small to move x, LATENS_EINVAL
+ * for NULL pointers or n = 0; *max_rel_err is NaN then (when it is not NULL).
  * The objective sees x perturbed, never bounds: keep x +- h_i inside its domain. */
 LATENS_EXPORT int latens_optim_check_gradient(latens_optim_fdf *fdf, const double *x, size_t n,
                                               void *user, double h, double *max_rel_err);

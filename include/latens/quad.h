@@ -28,10 +28,15 @@
  * on-the-fly rule (accurate only to ~1e-11) with Newton steps, so every n is accurate to a
  * few ulp.
  *
- * Statuses: LATENS_EINVAL (NULL output, unknown kind), LATENS_EDOM (n not allowed for the
- * rule, a >= b, sigma <= 0, non-finite a or b), LATENS_ERANGE (b - a or a Hermite node
- * overflows), LATENS_ENOMEM, LATENS_EFAILED (the Hermite node refinement did not converge;
- * not seen for any n up to the maximum). */
+ * Any finite a < b whose width b - a is representable works, including intervals next to
+ * +-DBL_MAX (the centre is formed as a + (b/2 - a/2), which cannot overflow).
+ *
+ * Statuses: LATENS_EINVAL (NULL output, unknown kind, n below the rule's minimum: 1, or 2
+ * for trapezoid, 3 for Simpson), LATENS_ENOTFINITE (NaN or Inf a or b), LATENS_EDOM (even n
+ * for Simpson, n > LATENS_QUAD_GAUSS_NMAX for the Gauss rules, a >= b, sigma <= 0),
+ * LATENS_ERANGE (b - a, whose value the weights sum to, or a Hermite node overflows),
+ * LATENS_ENOMEM, LATENS_EFAILED (the Hermite node refinement did not converge; not seen for
+ * any n up to the maximum). */
 #ifndef LATENS_QUAD_H
 #define LATENS_QUAD_H
 
@@ -57,8 +62,9 @@ typedef enum {
 LATENS_EXPORT int latens_quad_rule(latens_quad_kind kind, size_t n, double a, double b,
                                    double *nodes, double *logw);
 
-/* A short name ("gauss-legendre", ...), or "unknown". */
-LATENS_EXPORT const char *latens_quad_kind_name(latens_quad_kind kind);
+/* A short name ("gauss-legendre", ...) of a latens_quad_kind value, or "unknown" (never
+ * NULL).  Takes int, like every latens_*_name getter, so any value can be passed. */
+LATENS_EXPORT const char *latens_quad_kind_name(int kind);
 
 #ifdef __cplusplus
 }

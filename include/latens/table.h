@@ -12,8 +12,11 @@ extern "C" {
 #endif
 
 /* ---- Atomic writer: output goes to a temporary file beside `path` and replaces `path`
- * only on commit (fflush + fsync + rename), so an interrupted run leaves the old file
- * intact. */
+ * only on commit (fflush + fsync + rename + fsync of the directory), so an interrupted run
+ * leaves the old file intact.  An existing file keeps its permission bits; a symlink is
+ * followed and its target replaced.  An existing FIFO, device or socket (-o /dev/stdout)
+ * cannot be replaced atomically and is written in place; a directory is an error.
+ * Thread-safe: concurrent writers to different paths never interfere. */
 typedef struct latens_atomic_file latens_atomic_file;
 /* NULL (error handler called, naming the path and errno text) on failure. */
 LATENS_EXPORT latens_atomic_file *latens_atomic_open(const char *path);
@@ -80,8 +83,8 @@ typedef struct {
   int numeric_only;
 } latens_table_options;
 
-/* The defaults above. */
-LATENS_EXPORT latens_table_options latens_table_options_default(void);
+/* Fill *opt with the defaults above (NULL: nothing happens). */
+LATENS_EXPORT void latens_table_options_default(latens_table_options *opt);
 
 typedef struct latens_table latens_table;
 
@@ -105,7 +108,7 @@ LATENS_EXPORT size_t latens_table_ncol(const latens_table *t);
 LATENS_EXPORT const char *latens_table_name(const latens_table *t, size_t j);
 /* LATENS_COL_*, or -1 when j is out of range. */
 LATENS_EXPORT int latens_table_type(const latens_table *t, size_t j);
-/* "integer", "real", "text" ("?" for anything else). */
+/* "integer", "real", "text", or "unknown" for anything else (never NULL). */
 LATENS_EXPORT const char *latens_table_type_name(int type);
 /* Missing cells in column j (0 when j is out of range). */
 LATENS_EXPORT size_t latens_table_missing(const latens_table *t, size_t j);

@@ -7,6 +7,7 @@
  * machine's speed, so larger orders run blocked right-looking over CBLAS dtrsm/dsyrk. */
 #include "internal.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -157,15 +158,38 @@ static int backup_buffer(const latens_chol_options *o, size_t n, double *stack, 
   return LATENS_OK;
 }
 
+void latens_chol_options_default(latens_chol_options *opt) {
+  if (opt) *opt = (latens_chol_options)LATENS_CHOL_OPTIONS_DEFAULT;
+}
+
+static int check_options(const latens_chol_options *o) {
+  if (o->max_tries == 0) return LATENS_OK; /* the ladder is off: jitter_start is unused */
+  if (!isfinite(o->jitter_start))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "latens_chol_decomp: jitter_start is %g", o->jitter_start);
+  if (!(o->jitter_start > 0.0))
+    LATENS_ERRORF(LATENS_EDOM, "latens_chol_decomp: jitter_start %g is not positive",
+                  o->jitter_start);
+  return LATENS_OK;
+}
+
+/* Why the rung `jitter` cannot be tried, or NULL if it can.  A jitter that overflows, or
+ * that makes a diagonal entry near DBL_MAX overflow, would factor into an infinite L that
+ * passes every pivot test, so the ladder stops there instead; a rung that underflowed to 0
+ * (a subnormal mean |diag|) cannot help either. */
+static const char *rung_unusable(const double *a, size_t n, size_t ld, double jitter) {
+  if (!(jitter > 0.0)) return "underflow to 0";
+  if (!(jitter <= DBL_MAX)) return "overflow";
+  for (size_t i = 0; i < n; i++)
+    if (!(fabs(a[i + i * ld] + jitter) <= DBL_MAX)) return "make the diagonal overflow";
+  return NULL;
+}
+
 int latens_chol_decomp(latens_mat *A, const latens_chol_options *opt, latens_chol_info *info) {
   static const latens_chol_options defaults = LATENS_CHOL_OPTIONS_DEFAULT;
   const latens_chol_options *o = opt ? opt : &defaults;
   if (info) *info = (latens_chol_info){0.0, 0, 0};
   int status = check_square(A, "latens_chol_decomp", "A");
-  if (status) return status;
-  if (o->max_tries && !(o->jitter_start > 0.0 && isfinite(o->jitter_start)))
-    LATENS_ERRORF(LATENS_EINVAL, "latens_chol_decomp: jitter_start %g is not positive and finite",
-                  o->jitter_start);
+  if (status || (status = check_options(o))) return status;
   const size_t n = A->nrow, ld = A->ld;
   double *a = A->data;
   if (n == 0) return LATENS_OK;
@@ -184,16 +208,20 @@ int latens_chol_decomp(latens_mat *A, const latens_chol_options *opt, latens_cho
                   "latens_chol_decomp: NaN or Inf in the lower triangle of the %zux%zu matrix", n,
                   n);
   }
+  /* Dividing each term (not the sum) by n keeps the mean finite for entries near DBL_MAX. */
   double scale = 0.0;
-  for (size_t i = 0; i < n; i++) scale += fabs(a[i + i * ld]);
-  scale /= (double)n;
+  for (size_t i = 0; i < n; i++) scale += fabs(a[i + i * ld]) / (double)n;
 
   size_t fail = chol_factor(a, n, ld);
   double jitter = 0.0;
   unsigned tries = 1;
+  double next = 0.0;
+  const char *stop = NULL;
   for (unsigned t = 0; fail < n && t < o->max_tries && scale > 0.0; t++) {
-    jitter = t == 0 ? o->jitter_start * scale : 10.0 * jitter;
+    next = t == 0 ? o->jitter_start * scale : 10.0 * jitter;
     restore_lower(a, n, ld, backup);
+    if ((stop = rung_unusable(a, n, ld, next))) break;
+    jitter = next;
     for (size_t i = 0; i < n; i++) a[i + i * ld] += jitter;
     fail = chol_factor(a, n, ld);
     tries++;
@@ -202,6 +230,12 @@ int latens_chol_decomp(latens_mat *A, const latens_chol_options *opt, latens_cho
   if (fail < n) {
     if (backup) restore_lower(a, n, ld, backup);
     free(heap);
+    if (stop)
+      LATENS_ERRORF(LATENS_ENOTPOSDEF,
+                    "latens_chol_decomp: leading minor of order %zu of the %zux%zu matrix is not "
+                    "positive definite (%u attempts, largest jitter %g, mean|diag| %g); the "
+                    "ladder stopped because the next jitter, %g, would %s",
+                    fail + 1, n, n, tries, jitter, scale, next, stop);
     LATENS_ERRORF(LATENS_ENOTPOSDEF,
                   "latens_chol_decomp: leading minor of order %zu of the %zux%zu matrix is not "
                   "positive definite (%u attempts, largest jitter %g = %g x mean|diag| %g)",

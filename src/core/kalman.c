@@ -145,7 +145,9 @@ latens_kalman_workspace *latens_kalman_workspace_alloc(size_t d, size_t p) {
   double *at = buf;
   for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) *slots[i] = at, at += counts[i];
   w->d = d, w->p = p, w->ldp = ldp, w->buf = buf, w->idx = idx;
-  w->chol.jitter_start = 1e-10, w->chol.max_tries = 6, w->chol.lwork = counts[14];
+  double *backup = w->chol.work;
+  latens_chol_options_default(&w->chol); /* the ladder's defaults, then our own buffer */
+  w->chol.work = backup, w->chol.lwork = counts[14];
   return w;
 }
 
@@ -159,16 +161,20 @@ void latens_kalman_workspace_free(latens_kalman_workspace *w) {
 int latens_kalman_workspace_set_jitter(latens_kalman_workspace *w, double jitter_start,
                                        unsigned max_tries) {
   if (!w) LATENS_ERROR("latens_kalman_workspace_set_jitter: w is NULL", LATENS_EINVAL);
-  if (max_tries && !(jitter_start > 0.0 && isfinite(jitter_start)))
-    LATENS_ERRORF(LATENS_EINVAL,
-                  "latens_kalman_workspace_set_jitter: jitter_start %g is not positive and finite",
+  if (max_tries && !isfinite(jitter_start))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "latens_kalman_workspace_set_jitter: jitter_start is %g",
+                  jitter_start);
+  if (max_tries && !(jitter_start > 0.0))
+    LATENS_ERRORF(LATENS_EDOM,
+                  "latens_kalman_workspace_set_jitter: jitter_start %g is not positive",
                   jitter_start);
   w->chol.jitter_start = jitter_start, w->chol.max_tries = max_tries;
   return LATENS_OK;
 }
 
 double latens_kalman_workspace_jitter(const latens_kalman_workspace *w) {
-  return w ? w->jitter : NAN;
+  if (!w) LATENS_ERROR_VAL("latens_kalman_workspace_jitter: w is NULL", LATENS_EINVAL, NAN);
+  return w->jitter;
 }
 
 static int chk_mat(const latens_mat *A, size_t r, size_t c, const char *fn, const char *name) {
@@ -191,7 +197,9 @@ static int chk_vec(const latens_vec *x, size_t n, const char *fn, const char *na
 }
 
 /* Checks shared by the updates: the workspace, the state and the observation vector(s), then
- * the finite state and the list of observed (non-NaN) entries of y into w->idx. */
+ * the finite state, the list of observed (non-NaN) entries of y into w->idx, and a finite
+ * yhat at those entries (an infinite innovation would pass the factorisation of S and turn
+ * m into Inf/NaN). */
 static int update_setup(const char *fn, latens_kalman_workspace *w, const latens_vec *y,
                         const latens_vec *yhat, const latens_vec *m, const latens_mat *P,
                         size_t *q) {
@@ -215,6 +223,9 @@ static int update_setup(const char *fn, latens_kalman_workspace *w, const latens
     double yi = LATENS_VEC(y, i);
     if (isnan(yi)) continue;
     if (isinf(yi)) LATENS_ERRORF(LATENS_ENOTFINITE, "%s: y[%zu] = %g", fn, i, yi);
+    if (yhat && !isfinite(LATENS_VEC(yhat, i)))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "%s: yhat[%zu] = %g at an observed entry", fn, i,
+                    LATENS_VEC(yhat, i));
     w->idx[n++] = i;
   }
   *q = n;
@@ -258,6 +269,7 @@ static int update_linear(const char *fn, const latens_vec *y, const latens_vec *
                          const latens_mat *H, const latens_mat *R, const latens_vec *R_diag,
                          latens_vec *m, latens_mat *P, double *loglik, latens_kalman_workspace *w) {
   size_t q;
+  if (loglik) *loglik = NAN; /* until the step succeeds: a sum of increments shows the failure */
   int s = update_setup(fn, w, y, yhat, m, P, &q);
   if (s) return s;
   const size_t d = w->d, py = y->n, ldp = w->ldp, ldP = P->ld;
@@ -266,18 +278,29 @@ static int update_linear(const char *fn, const latens_vec *y, const latens_vec *
   if ((R && (s = chk_mat(R, py, py, fn, "R"))) ||
       (R_diag && (s = chk_vec(R_diag, py, fn, "R_diag"))))
     return s;
-  if (loglik) *loglik = 0.0;
   w->jitter = 0.0;
-  if (q == 0) return LATENS_OK;
+  if (q == 0) {
+    if (loglik) *loglik = 0.0;
+    return LATENS_OK;
+  }
   double *Hq = w->Hq, *Rq = w->Rq, *S = w->S, *PHt = w->PHt, *K = w->K, *v = w->v;
   for (size_t a = 0; a < q; a++) {
     const size_t i = w->idx[a];
     double yh = 0.0;
-    for (size_t c = 0; c < d; c++)
-      Hq[a + c * ldp] = LATENS_MAT(H, i, c), yh += Hq[a + c * ldp] * LATENS_VEC(m, c);
-    for (size_t b = 0; b < q; b++)
-      Rq[a + b * ldp] = R ? LATENS_MAT(R, i, w->idx[b]) : a == b ? LATENS_VEC(R_diag, i) : 0.0;
+    for (size_t c = 0; c < d; c++) {
+      const double h = LATENS_MAT(H, i, c);
+      if (!isfinite(h)) LATENS_ERRORF(LATENS_ENOTFINITE, "%s: H(%zu,%zu) = %g", fn, i, c, h);
+      Hq[a + c * ldp] = h, yh += h * LATENS_VEC(m, c);
+    }
+    for (size_t b = 0; b < q; b++) {
+      const size_t j = w->idx[b];
+      const double r = R ? LATENS_MAT(R, i, j) : a == b ? LATENS_VEC(R_diag, i) : 0.0;
+      if (!isfinite(r)) LATENS_ERRORF(LATENS_ENOTFINITE, "%s: R(%zu,%zu) = %g", fn, i, j, r);
+      Rq[a + b * ldp] = r;
+    }
     v[a] = LATENS_VEC(y, i) - (yhat ? LATENS_VEC(yhat, i) : yh);
+    if (!isfinite(v[a]))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "%s: the innovation of y[%zu] overflows (%g)", fn, i, v[a]);
   }
   mm(1, d, q, d, 1.0, P->data, ldP, Hq, ldp, 0.0, PHt, d);
   for (size_t b = 0; b < q; b++) memcpy(S + b * ldp, Rq + b * ldp, q * sizeof *S);
@@ -321,20 +344,36 @@ int latens_kalman_update_moments(const latens_vec *y, const latens_vec *yhat, co
                                  latens_kalman_workspace *w) {
   const char *fn = "latens_kalman_update_moments";
   size_t q;
+  if (loglik) *loglik = NAN; /* until the step succeeds */
   int s = update_setup(fn, w, y, yhat, m, P, &q);
   if (s) return s;
   const size_t d = w->d, py = y->n, ldp = w->ldp;
   if (!yhat) LATENS_ERRORF(LATENS_EINVAL, "%s: yhat is NULL", fn);
   if ((s = chk_mat(C, d, py, fn, "C")) || (s = chk_mat(S, py, py, fn, "S"))) return s;
-  if (loglik) *loglik = 0.0;
   w->jitter = 0.0;
-  if (q == 0) return LATENS_OK;
+  if (q == 0) {
+    if (loglik) *loglik = 0.0;
+    return LATENS_OK;
+  }
   double *W = w->PHt, *Sq = w->S;
+  /* Only the observed columns of C and the observed block of S are read, and checked. */
   for (size_t a = 0; a < q; a++) {
     const size_t i = w->idx[a];
-    for (size_t c = 0; c < d; c++) W[c + a * d] = LATENS_MAT(C, c, i);
-    for (size_t b = 0; b < q; b++) Sq[b + a * ldp] = LATENS_MAT(S, w->idx[b], i);
+    for (size_t c = 0; c < d; c++) {
+      const double x = LATENS_MAT(C, c, i);
+      if (!isfinite(x)) LATENS_ERRORF(LATENS_ENOTFINITE, "%s: C(%zu,%zu) = %g", fn, c, i, x);
+      W[c + a * d] = x;
+    }
+    for (size_t b = 0; b < q; b++) {
+      const size_t j = w->idx[b];
+      const double x = LATENS_MAT(S, j, i);
+      if (!isfinite(x)) LATENS_ERRORF(LATENS_ENOTFINITE, "%s: S(%zu,%zu) = %g", fn, j, i, x);
+      Sq[b + a * ldp] = x;
+    }
     w->v[a] = LATENS_VEC(y, i) - LATENS_VEC(yhat, i);
+    if (!isfinite(w->v[a]))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "%s: the innovation of y[%zu] overflows (%g)", fn, i,
+                    w->v[a]);
   }
   if ((s = factor_innovation(w, q, loglik, fn))) return s;
   /* With W = C L^{-T}: K v = W (L^{-1} v) = W z and K S K^T = W W^T, so K is never formed. */

@@ -47,7 +47,10 @@ double latens_log1pexp(double x) {
  * log1p(-e^x) keeps its digits.  The switch at -ln 2 is where both lose the least. */
 double latens_log1mexp(double x) {
   if (isnan(x)) return x;
-  if (x > 0.0) return NAN;
+  if (x > 0.0) {
+    latens_errorf(__FILE__, __LINE__, LATENS_EDOM, "latens_log1mexp: x = %g > 0", x);
+    return NAN;
+  }
   if (x > -M_LN2) return log(-expm1(x));
   return log1p(-exp(x));
 }
@@ -62,8 +65,12 @@ double latens_logaddexp(double a, double b) {
 
 double latens_logsubexp(double a, double b) {
   if (isnan(a) || isnan(b)) return a + b;
-  if (a == b) return a == INFINITY ? NAN : -INFINITY;
-  if (a < b) return NAN;
+  if (a < b || (a == b && a == INFINITY)) {
+    latens_errorf(__FILE__, __LINE__, LATENS_EDOM, "latens_logsubexp: exp(%g) - exp(%g) is %s",
+                  a, b, a < b ? "negative" : "Inf - Inf");
+    return NAN;
+  }
+  if (a == b) return -INFINITY;
   if (a == INFINITY) return INFINITY;
   return a + latens_log1mexp(b - a);
 }
@@ -117,7 +124,7 @@ int latens_logsumexp_cols(const latens_mat *X, const latens_vec *w, latens_vec *
 
 /* ---------------------------------------------------------------- log-space product */
 
-size_t latens_logmatmul_worksize(size_t m, size_t k, size_t n) {
+size_t latens_logmatmul_work_size(size_t m, size_t k, size_t n) {
   size_t ea = latens_mul_size(m, k), eb = latens_mul_size(k, n);
   if ((ea == 0 && m && k) || (eb == 0 && k && n)) return 0;
   if (m > (SIZE_MAX / 4) || n > (SIZE_MAX / 4)) return 0;
@@ -145,7 +152,7 @@ static int check_matmul_args(const latens_mat *A, const latens_mat *B, const lat
       LATENS_ERRORF(LATENS_EINVAL, "latens_logmatmul: %c (%zux%zu) has no data", name[t], M->nrow,
                     M->ncol);
     if (M->nrow > INT_MAX || M->ncol > INT_MAX || M->ld > INT_MAX)
-      LATENS_ERRORF(LATENS_ERANGE, "latens_logmatmul: %c (%zux%zu, ld %zu) exceeds the BLAS int",
+      LATENS_ERRORF(LATENS_EINVAL, "latens_logmatmul: %c (%zux%zu, ld %zu) exceeds the BLAS int",
                     name[t], M->nrow, M->ncol, M->ld);
   }
   return LATENS_OK;
@@ -172,7 +179,7 @@ int latens_logmatmul(const latens_mat *A, const latens_mat *B, latens_mat *C, do
       for (size_t i = 0; i < m; i++) LATENS_MAT(C, i, j) = -INFINITY;
     return LATENS_OK;
   }
-  size_t need = latens_logmatmul_worksize(m, k, n);
+  size_t need = latens_logmatmul_work_size(m, k, n);
   double *own = NULL;
   if (need == 0)
     LATENS_ERRORF(LATENS_ENOMEM, "latens_logmatmul: workspace for %zux%zux%zu overflows", m, k, n);

@@ -287,15 +287,15 @@ static int check_options(const latens_optim_options *o) {
   if (o->max_iter == 0) LATENS_ERROR("latens_optim_minimize: max_iter is 0", LATENS_EINVAL);
   if (o->m == 0 && o->method == LATENS_OPTIM_LBFGS)
     LATENS_ERROR("latens_optim_minimize: L-BFGS memory m is 0", LATENS_EINVAL);
-  const double tol[3] = {o->gtol, o->ftol, o->xtol};
-  const char *const name[3] = {"gtol", "ftol", "xtol"};
-  for (int k = 0; k < 3; k++)
-    if (!(tol[k] >= 0.0 && tol[k] < INFINITY))
-      LATENS_ERRORF(LATENS_EINVAL, "latens_optim_minimize: %s = %g is not a finite number >= 0",
-                    name[k], tol[k]);
-  if (!(o->step > 0.0 && o->step < INFINITY))
-    LATENS_ERRORF(LATENS_EINVAL, "latens_optim_minimize: step = %g is not a finite number > 0",
-                  o->step);
+  const double val[4] = {o->gtol, o->ftol, o->xtol, o->step};
+  const char *const name[4] = {"gtol", "ftol", "xtol", "step"};
+  for (int k = 0; k < 4; k++) {
+    if (!isfinite(val[k]))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "latens_optim_minimize: option %s is %g", name[k], val[k]);
+    if (k < 3 ? !(val[k] >= 0.0) : !(val[k] > 0.0))
+      LATENS_ERRORF(LATENS_EDOM, "latens_optim_minimize: option %s = %g must be %s 0", name[k],
+                    val[k], k < 3 ? ">=" : ">");
+  }
   return LATENS_OK;
 }
 
@@ -303,6 +303,9 @@ static int check_options(const latens_optim_options *o) {
 static int setup_box(latens_optim_problem *p, const double *x0, double *u) {
   for (size_t i = 0; i < p->n; i++) {
     double lo = p->lower ? p->lower[i] : -INFINITY, up = p->upper ? p->upper[i] : INFINITY;
+    if (isnan(lo) || isnan(up))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "latens_optim_minimize: parameter %zu: bounds (%g, %g)", i,
+                    lo, up);
     int finite_both = isfinite(lo) && isfinite(up);
     if (!(lo < up) || lo == INFINITY || up == -INFINITY || (finite_both && !isfinite(up - lo)))
       LATENS_ERRORF(LATENS_EDOM,
@@ -418,11 +421,16 @@ int latens_optim_check_gradient(latens_optim_fdf *fdf, const double *x, size_t n
                                 double h, double *max_rel_err) {
   if (!fdf || !x || !max_rel_err)
     LATENS_ERROR("latens_optim_check_gradient: NULL objective, x or max_rel_err", LATENS_EINVAL);
-  if (n == 0) LATENS_ERROR("latens_optim_check_gradient: no parameters (n = 0)", LATENS_EINVAL);
-  if (!(h >= 0.0 && h < INFINITY))
-    LATENS_ERRORF(LATENS_EDOM, "latens_optim_check_gradient: step h = %g is not finite >= 0", h);
-  if (h == 0.0) h = cbrt(DBL_EPSILON);
   *max_rel_err = NAN;
+  if (n == 0) LATENS_ERROR("latens_optim_check_gradient: no parameters (n = 0)", LATENS_EINVAL);
+  if (!isfinite(h))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "latens_optim_check_gradient: step h is %g", h);
+  if (!(h >= 0.0)) LATENS_ERRORF(LATENS_EDOM, "latens_optim_check_gradient: step h = %g < 0", h);
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i]))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "latens_optim_check_gradient: parameter %zu is %g", i,
+                    x[i]);
+  if (h == 0.0) h = cbrt(DBL_EPSILON);
   size_t bytes = latens_mul_size(n, 2 * sizeof(double));
   double *xp = bytes ? malloc(bytes) : NULL;
   if (!xp)

@@ -11,7 +11,7 @@
 #include <gsl/gsl_integration.h>
 #include <latens/quad.h>
 
-const char *latens_quad_kind_name(latens_quad_kind kind) {
+const char *latens_quad_kind_name(int kind) {
   switch (kind) {
   case LATENS_QUAD_GAUSS_LEGENDRE: return "gauss-legendre";
   case LATENS_QUAD_GAUSS_HERMITE: return "gauss-hermite";
@@ -23,7 +23,8 @@ const char *latens_quad_kind_name(latens_quad_kind kind) {
 }
 
 /* Equally spaced rules: trapezoid, Simpson (nodes a + i h, the last one exactly b) and
- * midpoint (a + (i + 1/2) h). */
+ * midpoint (a + (i + 1/2) h).  b - a is finite (checked), and every node is a plus at most
+ * (n - 1) h ~ b - a, so none can overflow even next to DBL_MAX. */
 static void newton_cotes(latens_quad_kind kind, size_t n, double a, double b, double *x,
                          double *logw) {
   if (kind == LATENS_QUAD_MIDPOINT) {
@@ -77,8 +78,9 @@ static int gauss_legendre(size_t n, double a, double b, double *x, double *logw)
   gsl_integration_glfixed_table *t = gsl_integration_glfixed_table_alloc(n);
   if (!t) LATENS_ERRORF(LATENS_ENOMEM, "latens_quad_rule: Gauss-Legendre table for n = %zu", n);
   /* GSL keeps the non-negative half of the symmetric rule on [-1, 1], ascending; for odd n
-   * its first abscissa is the centre. */
-  double c = 0.5 * (a + b), r = 0.5 * (b - a), lr = log(r);
+   * its first abscissa is the centre.  0.5 (a + b) would overflow on [1e308, 1.7e308]; the
+   * half-width from halves cannot, and the centre a + r lies in [a, b]. */
+  double r = 0.5 * b - 0.5 * a, c = a + r, lr = log(r);
   for (size_t j = 0; j < (n + 1) / 2; j++) {
     double u = (n & 1) && j == 0 ? 0.0 : t->x[j], lw0 = log(t->w[j]); /* P_n(0) = 0, n odd */
     if (!t->precomputed && n > 1) legendre_polish(n, &u, &lw0);
@@ -181,29 +183,31 @@ static int gauss_hermite(size_t n, double mu, double sigma, double *x, double *l
 
 /* ---------------------------------------------------------------- public entry */
 
+/* Statuses in the order of common.h's rules: an unknown kind or too few points (EINVAL), then
+ * non-finite a or b (ENOTFINITE), then finite values outside the rule's domain (EDOM), then
+ * an interval whose width is not representable (ERANGE: the weights sum to b - a). */
 static int check_rule_args(latens_quad_kind kind, size_t n, double a, double b) {
   const char *name = latens_quad_kind_name(kind);
   size_t nmin = 1;
   switch (kind) {
   case LATENS_QUAD_GAUSS_LEGENDRE:
   case LATENS_QUAD_GAUSS_HERMITE:
-    if (n > LATENS_QUAD_GAUSS_NMAX)
-      LATENS_ERRORF(LATENS_EDOM, "latens_quad_rule: %s with n = %zu > %d", name, n,
-                    LATENS_QUAD_GAUSS_NMAX);
-    break;
-  case LATENS_QUAD_TRAPEZOID: nmin = 2; break;
-  case LATENS_QUAD_SIMPSON:
-    nmin = 3;
-    if (n % 2 == 0) LATENS_ERRORF(LATENS_EDOM, "latens_quad_rule: simpson needs odd n, got %zu", n);
-    break;
   case LATENS_QUAD_MIDPOINT: break;
+  case LATENS_QUAD_TRAPEZOID: nmin = 2; break;
+  case LATENS_QUAD_SIMPSON: nmin = 3; break;
   default: LATENS_ERRORF(LATENS_EINVAL, "latens_quad_rule: unknown rule kind %d", (int)kind);
   }
   if (n < nmin)
-    LATENS_ERRORF(LATENS_EDOM, "latens_quad_rule: %s needs n >= %zu, got %zu", name, nmin, n);
+    LATENS_ERRORF(LATENS_EINVAL, "latens_quad_rule: %s needs n >= %zu, got %zu", name, nmin, n);
   if (!isfinite(a) || !isfinite(b))
-    LATENS_ERRORF(LATENS_EDOM, "latens_quad_rule: %s with non-finite %s (%g, %g)", name,
+    LATENS_ERRORF(LATENS_ENOTFINITE, "latens_quad_rule: %s with non-finite %s (%g, %g)", name,
                   kind == LATENS_QUAD_GAUSS_HERMITE ? "mu or sigma" : "a or b", a, b);
+  if (kind == LATENS_QUAD_SIMPSON && n % 2 == 0)
+    LATENS_ERRORF(LATENS_EDOM, "latens_quad_rule: simpson needs odd n, got %zu", n);
+  if ((kind == LATENS_QUAD_GAUSS_LEGENDRE || kind == LATENS_QUAD_GAUSS_HERMITE) &&
+      n > LATENS_QUAD_GAUSS_NMAX)
+    LATENS_ERRORF(LATENS_EDOM, "latens_quad_rule: %s with n = %zu > %d", name, n,
+                  LATENS_QUAD_GAUSS_NMAX);
   if (kind == LATENS_QUAD_GAUSS_HERMITE) {
     if (!(b > 0.0))
       LATENS_ERRORF(LATENS_EDOM, "latens_quad_rule: gauss-hermite needs sigma > 0, got %g", b);

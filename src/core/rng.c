@@ -19,7 +19,7 @@
 #define SPLIT_K0 0x4C41544Eu
 #define SPLIT_K1 0x53504C54u
 
-void latens_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+void latens_rng_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
   uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3], k0 = key[0], k1 = key[1];
   for (int round = 0; round < 10; round++) {
     if (round > 0) k0 += PHILOX_W0, k1 += PHILOX_W1;
@@ -31,7 +31,7 @@ void latens_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t
 }
 
 static void refill(latens_rng *r) {
-  latens_philox4x32_10(r->ctr, r->key, r->buf);
+  latens_rng_philox4x32_10(r->ctr, r->key, r->buf);
   if (++r->ctr[0] == 0) ++r->ctr[1];
   r->used = 0;
 }
@@ -70,7 +70,7 @@ int latens_rng_split(latens_rng *child, const latens_rng *parent, uint64_t child
   const uint32_t in[4] = {(uint32_t)child_id, (uint32_t)(child_id >> 32), parent->ctr[2],
                           parent->ctr[3]};
   uint32_t h[4];
-  latens_philox4x32_10(in, hkey, h);
+  latens_rng_philox4x32_10(in, hkey, h);
   set_stream(child, parent->key, (uint64_t)h[0] | (uint64_t)h[1] << 32);
   return LATENS_OK;
 }
@@ -120,13 +120,25 @@ double latens_rng_normal(latens_rng *r) {
   return rad * cos(theta);
 }
 
+/* The checks of latens_rng_gaussian and latens_rng_fill_normal: one rule for both. */
+static int check_normal(const char *fn, double mu, double sigma) {
+  if (!isfinite(mu) || !isfinite(sigma))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "%s: mu %g, sigma %g (both must be finite)", fn, mu, sigma);
+  if (!(sigma >= 0.0)) LATENS_ERRORF(LATENS_EDOM, "%s: sigma %g is negative", fn, sigma);
+  return LATENS_OK;
+}
+
 double latens_rng_gaussian(latens_rng *r, double mu, double sigma) {
-  if (!(sigma >= 0.0)) return NAN;
+  if (check_normal("latens_rng_gaussian", mu, sigma)) return NAN;
   return mu + sigma * latens_rng_normal(r);
 }
 
 double latens_rng_exponential(latens_rng *r, double rate) {
-  if (!(rate > 0.0)) return NAN;
+  if (!isfinite(rate) || !(rate > 0.0)) {
+    latens_errorf(__FILE__, __LINE__, isfinite(rate) ? LATENS_EDOM : LATENS_ENOTFINITE,
+                  "latens_rng_exponential: rate %g is not positive and finite", rate);
+    return NAN;
+  }
   return -log(latens_rng_uniform(r)) / rate;
 }
 
@@ -150,9 +162,12 @@ static double gamma_mt(latens_rng *r, double shape) {
 
 int latens_rng_gamma(latens_rng *r, double shape, double scale, double *x) {
   if (!r || !x) LATENS_ERRORF(LATENS_EINVAL, "latens_rng_gamma: %s is NULL", r ? "x" : "r");
-  if (!(shape > 0.0) || !(scale > 0.0) || isinf(shape) || isinf(scale))
-    LATENS_ERRORF(LATENS_EDOM, "latens_rng_gamma: shape %g and scale %g must be finite and > 0",
+  if (!isfinite(shape) || !isfinite(scale))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "latens_rng_gamma: shape %g and scale %g must be finite",
                   shape, scale);
+  if (!(shape > 0.0) || !(scale > 0.0))
+    LATENS_ERRORF(LATENS_EDOM, "latens_rng_gamma: shape %g and scale %g must be > 0", shape,
+                  scale);
   if (shape >= 1.0) {
     *x = scale * gamma_mt(r, shape);
   } else {
@@ -180,10 +195,82 @@ static uint64_t poisson_inversion(latens_rng *r, double lambda) {
   return k;
 }
 
+/* ---------------------------------------------------------------- Poisson log-pmf
+ *
+ * The textbook -lambda + k log(lambda) - log(k!) adds terms of size k log(lambda) to get a
+ * result of size log(sqrt(lambda)): for lambda ~ 1e15 its rounding error is several nats.
+ * Loader's saddle-point form (C. Loader 2000, "Fast and Accurate Computation of Binomial
+ * Probabilities")
+ *     log p(k) = -log(2 pi k)/2 - stirlerr(k) - bd0(k, lambda)
+ * has no such cancellation: stirlerr is the small remainder of Stirling's formula and bd0 the
+ * deviance term, each computed from a series when it is small. */
+
+/* stirlerr(n) = log(n!) - log(sqrt(2 pi n) (n/e)^n) for n = 1..15, to 20 digits (evaluated in
+ * 40-digit arithmetic); the asymptotic series below is not accurate enough there. */
+static const double STIRLERR_TABLE[16] = {
+    0.0, /* unused: k = 0 is handled apart */
+    0.08106146679532725822,  0.041340695955409294094, 0.027677925684998339149,
+    0.020790672103765093112, 0.016644691189821192163, 0.013876128823070747999,
+    0.011896709945891770095, 0.010411265261972096497, 0.0092554621827127329177,
+    0.0083305634333628712565, 0.007573675487951840795, 0.0069428401072095298657,
+    0.0064089941880042070684, 0.0059513701127588477356, 0.005554733551962801371};
+
+/* Stirling's series: stirlerr(n) = 1/(12n) - 1/(360n^3) + 1/(1260n^5) - 1/(1680n^7)
+ * + 1/(1188n^9) - ...; for n >= 16 the next term, 691/(360360 n^11), is below 1e-16. */
+static double stirlerr(double n) {
+  if (n < 16.0) return STIRLERR_TABLE[(int)n];
+  const double s0 = 1.0 / 12, s1 = 1.0 / 360, s2 = 1.0 / 1260, s3 = 1.0 / 1680, s4 = 1.0 / 1188;
+  const double nn = 1.0 / (n * n);
+  return (s0 - nn * (s1 - nn * (s2 - nn * (s3 - nn * s4)))) / n;
+}
+
+/* bd0(x, m) = x log(x/m) + m - x >= 0.  Near x = m both terms are huge and cancel, so there
+ * (|x - m| < (x + m)/10) it is summed as a series in v = (x - m)/(x + m):
+ *     x log(x/m) = 2x atanh(v) = 2x (v + v^3/3 + v^5/5 + ...),  and 2x v - (x - m) = (x - m) v,
+ * so bd0 = (x - m) v + 2x (v^3/3 + v^5/5 + ...), every term >= 0: no cancellation.  With
+ * |v| < 0.1 each term is 1/100 of the one before, so ~8 terms reach full precision.
+ * Just outside, the direct form still cancels ~10x; there log1p of the exact x - m (Sterbenz:
+ * x/m in [1/2, 2]) keeps log(x/m) to an ulp of its own size, where log of the rounded ratio
+ * would be 5x worse. */
+static double bd0(double x, double m) {
+  if (fabs(x - m) < 0.1 * (x + m)) {
+    const double v = (x - m) / (x + m), v2 = v * v;
+    double sum = (x - m) * v, term = 2.0 * x * v;
+    for (int j = 1; j < 100; j++) {
+      term *= v2;
+      const double next = sum + term / (2 * j + 1);
+      if (next == sum) break;
+      sum = next;
+    }
+    return sum;
+  }
+  const double l = x >= 0.5 * m && x <= 2.0 * m ? log1p((x - m) / m) : log(x / m);
+  return x * l - (x - m); /* not (x l + m) - x, whose intermediate rounds at the scale of m */
+}
+
+/* log Poisson(k; lambda) for finite lambda > 0. */
+static double poisson_logpmf(double k, double lambda) {
+  if (k == 0.0) return -lambda;
+  return -0.5 * log(2.0 * M_PI * k) - stirlerr(k) - bd0(k, lambda);
+}
+
+double latens_rng_poisson_logpmf(uint64_t k, double lambda) {
+  if (!isfinite(lambda))
+    LATENS_ERROR_VAL("latens_rng_poisson_logpmf: lambda is not finite", LATENS_ENOTFINITE, NAN);
+  if (!(lambda >= 0.0)) {
+    latens_errorf(__FILE__, __LINE__, LATENS_EDOM, "latens_rng_poisson_logpmf: lambda %g < 0",
+                  lambda);
+    return NAN;
+  }
+  if (lambda == 0.0) return k == 0 ? 0.0 : -INFINITY;
+  return poisson_logpmf((double)k, lambda);
+}
+
 /* PTRS: Hormann (1993), transformed rejection with squeeze, for lambda >= 10.  Constants from
- * the paper; lgamma_r because lgamma writes the global signgam. */
+ * the paper; the log-pmf of the acceptance test in Loader's form (above), which keeps the test
+ * exact to rounding up to the largest lambda accepted. */
 static uint64_t poisson_ptrs(latens_rng *r, double lambda) {
-  double slam = sqrt(lambda), loglam = log(lambda);
+  double slam = sqrt(lambda);
   double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
   double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2.0);
   for (;;) {
@@ -192,15 +279,15 @@ static uint64_t poisson_ptrs(latens_rng *r, double lambda) {
     double k = floor((2.0 * a / us + b) * u + lambda + 0.43);
     if (us >= 0.07 && v <= vr && k >= 0.0) return (uint64_t)k;
     if (k < 0.0 || (us < 0.013 && v > us)) continue;
-    int sign;
-    double lfact = lgamma_r(k + 1.0, &sign);
-    if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <= -lambda + k * loglam - lfact)
+    if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <= poisson_logpmf(k, lambda))
       return (uint64_t)k;
   }
 }
 
 int latens_rng_poisson(latens_rng *r, double lambda, uint64_t *k) {
   if (!r || !k) LATENS_ERRORF(LATENS_EINVAL, "latens_rng_poisson: %s is NULL", r ? "k" : "r");
+  if (!isfinite(lambda))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "latens_rng_poisson: lambda is %g", lambda);
   if (!(lambda >= 0.0 && lambda <= 1e15))
     LATENS_ERRORF(LATENS_EDOM, "latens_rng_poisson: lambda = %g outside [0, 1e15]", lambda);
   *k = lambda == 0.0 ? 0 : lambda < 10.0 ? poisson_inversion(r, lambda) : poisson_ptrs(r, lambda);
@@ -209,11 +296,13 @@ int latens_rng_poisson(latens_rng *r, double lambda, uint64_t *k) {
 
 int latens_rng_categorical(latens_rng *r, const double *p, size_t n, size_t *k) {
   if (!r || !p || !k) LATENS_ERROR("latens_rng_categorical: r, p or k is NULL", LATENS_EINVAL);
-  if (n == 0) LATENS_ERROR("latens_rng_categorical: no categories (n = 0)", LATENS_EDOM);
+  if (n == 0) LATENS_ERROR("latens_rng_categorical: no categories (n = 0)", LATENS_EINVAL);
   double total = 0.0;
   for (size_t i = 0; i < n; i++) {
-    if (!(p[i] >= 0.0) || isinf(p[i]))
-      LATENS_ERRORF(LATENS_EDOM, "latens_rng_categorical: p[%zu] = %g", i, p[i]);
+    if (!isfinite(p[i]))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "latens_rng_categorical: p[%zu] = %g", i, p[i]);
+    if (!(p[i] >= 0.0))
+      LATENS_ERRORF(LATENS_EDOM, "latens_rng_categorical: p[%zu] = %g < 0", i, p[i]);
     total += p[i];
   }
   if (!(total > 0.0) || isinf(total))
@@ -234,11 +323,11 @@ int latens_rng_categorical(latens_rng *r, const double *p, size_t n, size_t *k) 
 int latens_rng_categorical_log(latens_rng *r, const double *logw, size_t n, size_t *k) {
   if (!r || !logw || !k)
     LATENS_ERROR("latens_rng_categorical_log: r, logw or k is NULL", LATENS_EINVAL);
-  if (n == 0) LATENS_ERROR("latens_rng_categorical_log: no categories (n = 0)", LATENS_EDOM);
+  if (n == 0) LATENS_ERROR("latens_rng_categorical_log: no categories (n = 0)", LATENS_EINVAL);
   double m = -INFINITY;
   for (size_t i = 0; i < n; i++) {
     if (isnan(logw[i]) || logw[i] == INFINITY)
-      LATENS_ERRORF(LATENS_EDOM, "latens_rng_categorical_log: logw[%zu] = %g", i, logw[i]);
+      LATENS_ERRORF(LATENS_ENOTFINITE, "latens_rng_categorical_log: logw[%zu] = %g", i, logw[i]);
     if (logw[i] > m) m = logw[i];
   }
   if (m == -INFINITY)
@@ -269,9 +358,8 @@ int latens_rng_fill_uniform(latens_rng *r, double *x, size_t n) {
 int latens_rng_fill_normal(latens_rng *r, double *x, size_t n, double mu, double sigma) {
   if (!r || (!x && n))
     LATENS_ERRORF(LATENS_EINVAL, "latens_rng_fill_normal: %s is NULL", r ? "x" : "r");
-  if (!(sigma >= 0.0) || !isfinite(sigma) || !isfinite(mu))
-    LATENS_ERRORF(LATENS_EDOM, "latens_rng_fill_normal: mu %g, sigma %g (need finite, sigma >= 0)",
-                  mu, sigma);
+  int s = check_normal("latens_rng_fill_normal", mu, sigma);
+  if (s) return s;
   for (size_t i = 0; i < n; i++) x[i] = mu + sigma * latens_rng_normal(r);
   return LATENS_OK;
 }

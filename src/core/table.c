@@ -24,16 +24,16 @@
 
 static const char *const default_na[] = {"NA", "", "?"};
 
-latens_table_options latens_table_options_default(void) {
-  latens_table_options o = {.delim = LATENS_DELIM_AUTO,
-                            .header = LATENS_HEADER_AUTO,
-                            .na = default_na,
-                            .n_na = sizeof default_na / sizeof *default_na,
-                            .allow_nonfinite = 0,
-                            .max_line = (size_t)16 << 20,
-                            .comment = 0,
-                            .numeric_only = 0};
-  return o;
+void latens_table_options_default(latens_table_options *opt) {
+  if (!opt) return;
+  *opt = (latens_table_options){.delim = LATENS_DELIM_AUTO,
+                                .header = LATENS_HEADER_AUTO,
+                                .na = default_na,
+                                .n_na = sizeof default_na / sizeof *default_na,
+                                .allow_nonfinite = 0,
+                                .max_line = (size_t)16 << 20,
+                                .comment = 0,
+                                .numeric_only = 0};
 }
 
 struct latens_table {
@@ -662,7 +662,8 @@ int latens_table_read_stream(FILE *f, const char *name, const latens_table_optio
   *out = NULL;
   if (!f) LATENS_ERROR("latens_table_read_stream: stream is NULL", LATENS_EINVAL);
   reader r = {.f = f, .name = name ? name : "<stream>", .cmt = -1};
-  r.opt = opt ? *opt : latens_table_options_default();
+  if (opt) r.opt = *opt;
+  else latens_table_options_default(&r.opt);
   int status = check_options(&r.opt);
   if (status) return status;
   if (r.opt.comment) r.cmt = (unsigned char)r.opt.comment;
@@ -699,7 +700,9 @@ int latens_table_read(const char *path, const latens_table_options *opt, latens_
 
 int latens_table_read_numeric(const char *path, const latens_table_options *opt,
                               latens_table **out) {
-  latens_table_options o = opt ? *opt : latens_table_options_default();
+  latens_table_options o;
+  if (opt) o = *opt;
+  else latens_table_options_default(&o);
   o.numeric_only = 1;
   return latens_table_read(path, &o, out);
 }
@@ -727,7 +730,7 @@ const char *latens_table_type_name(int type) {
   case LATENS_COL_INTEGER: return "integer";
   case LATENS_COL_REAL: return "real";
   case LATENS_COL_TEXT: return "text";
-  default: return "?";
+  default: return "unknown";
   }
 }
 

@@ -51,7 +51,8 @@ START_TEST(decomp_matches_gsl_and_reconstructs) {
       for (size_t i = j; i < n; i++) LATENS_MAT(&L, i, j) = LATENS_MAT(A, i, j);
     latens_chol_info info;
     double *work = malloc(latens_chol_work_size(n) * sizeof *work);
-    latens_chol_options o = LATENS_CHOL_OPTIONS_DEFAULT; /* caller's backup buffer, n > 32 */
+    latens_chol_options o; /* caller's backup buffer, n > 32 */
+    latens_chol_options_default(&o);
     o.work = work, o.lwork = latens_chol_work_size(n);
     ck_assert_int_eq(latens_chol_decomp(&L, n == 200 ? &o : NULL, &info), LATENS_OK);
     free(work);
@@ -220,7 +221,8 @@ START_TEST(jitter_rescues_singular_psd) {
   latens_mat *L = latens_mat_alloc(n, n);
   latens_mat_copy(L, A);
   latens_chol_info info;
-  latens_chol_options plain = LATENS_CHOL_OPTIONS_DEFAULT;
+  latens_chol_options plain;
+  latens_chol_options_default(&plain);
   plain.max_tries = 0;
   ck_assert_int_eq(latens_chol_decomp(L, &plain, &info), LATENS_ENOTPOSDEF);
   ck_assert_uint_eq(info.minor, 2);
@@ -245,7 +247,8 @@ START_TEST(jitter_rescues_singular_psd) {
   for (size_t i = 0; i < h; i++) mean += LATENS_MAT(H, i, i) / (double)h;
   latens_mat_copy(Lh, H);
   double work[14 * 15 / 2];
-  latens_chol_options o = LATENS_CHOL_OPTIONS_DEFAULT;
+  latens_chol_options o;
+  latens_chol_options_default(&o);
   o.work = work, o.lwork = sizeof work / sizeof *work;
   ck_assert_int_eq(latens_chol_decomp(Lh, &o, &info), LATENS_OK);
   if (info.tries > 1) {
@@ -294,6 +297,123 @@ START_TEST(indefinite_fails_and_restores) {
 }
 END_TEST
 
+/* Oracle: the options function and the static initialiser are the same defaults. */
+START_TEST(options_default_matches_macro) {
+  const latens_chol_options m = LATENS_CHOL_OPTIONS_DEFAULT;
+  latens_chol_options o = {0.5, 99u, (double *)&m, 7};
+  latens_chol_options_default(&o);
+  ck_assert_double_eq(o.jitter_start, m.jitter_start);
+  ck_assert_uint_eq(o.max_tries, m.max_tries);
+  ck_assert_ptr_eq(o.work, m.work);
+  ck_assert_uint_eq(o.lwork, m.lwork);
+  ck_assert_double_eq(o.jitter_start, 1e-10);
+  ck_assert_uint_eq(o.max_tries, 6);
+  latens_chol_options_default(NULL); /* NULL-safe */
+}
+END_TEST
+
+/* Oracle: exact scaling.  For A = 4^e B every rounded operation of the factorisation (sums,
+ * products, quotients, square roots) scales exactly by a power of two unless it over- or
+ * underflows, so chol(A) = 2^e chol(B); a subnormal intermediate may cost an ulp, hence the
+ * normwise bound 4 (n + 1) u max|L| instead of equality.  B is a random SPD matrix rescaled
+ * by a power of two to max diag in (1/2, 1], then taken to max diag ~4.5e307 (4^511) and
+ * ~1.5e-300 (4^-498).  n = 5 runs the unblocked kernel, 40 the recursive one on BLAS. */
+START_TEST(extreme_scales_factor_exactly) {
+  const size_t ns[] = {5, 40};
+  const int es[] = {511, -498};
+  for (size_t t = 0; t < 2; t++) {
+    const size_t n = ns[t];
+    latens_mat *B = random_spd(n, 90 + n), *LB = latens_mat_alloc(n, n),
+               *LA = latens_mat_alloc(n, n);
+    int ex;
+    frexp(max_diag(B), &ex);
+    for (size_t j = 0; j < n; j++)
+      for (size_t i = 0; i < n; i++) LATENS_MAT(B, i, j) = ldexp(LATENS_MAT(B, i, j), -ex);
+    latens_mat_copy(LB, B);
+    latens_chol_info info;
+    ck_assert_int_eq(latens_chol_decomp(LB, NULL, &info), LATENS_OK);
+    ck_assert_double_eq(info.jitter, 0.0);
+    double lmax = 0.0;
+    for (size_t j = 0; j < n; j++)
+      for (size_t i = j; i < n; i++) lmax = fmax(lmax, fabs(LATENS_MAT(LB, i, j)));
+    for (size_t s = 0; s < 2; s++) {
+      const int e = es[s];
+      for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++) LATENS_MAT(LA, i, j) = ldexp(LATENS_MAT(B, i, j), 2 * e);
+      ck_assert_int_eq(latens_chol_decomp(LA, NULL, &info), LATENS_OK);
+      ck_assert_double_eq(info.jitter, 0.0);
+      double worst = 0.0;
+      for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++)
+          worst = fmax(worst, fabs(ldexp(LATENS_MAT(LA, i, j), -e) - LATENS_MAT(LB, i, j)));
+      ck_assert_msg(worst <= 4.0 * (n + 1) * U * lmax, "n %zu, scale 4^%d: off by %g", n, e,
+                    worst);
+    }
+    latens_mat_free(B), latens_mat_free(LB), latens_mat_free(LA);
+  }
+}
+END_TEST
+
+/* Oracles: exact arithmetic and the contract (L finite whenever the status is OK).
+ * - The rank-1 [[1e308, 1e308], [1e308, 1e308]]: mean |diag| is 1e308 (summing first gave
+ *   Inf, hence an Inf jitter and L = diag(Inf, Inf) with status OK).  As for ones(2), the
+ *   first rung, jitter 1e-10 x 1e308, leaves a second pivot ~2e298 > 0: success, finite L,
+ *   and L L^T = A + jitter I to the backward-error bound 4 (n + 1) u max diag (which is far
+ *   below the jitter, so the reconstruction sees it).
+ * - diag(DBL_MAX, -1): indefinite; the first rung (~9e297) would push DBL_MAX to Inf, so the
+ *   ladder stops at once: LATENS_ENOTPOSDEF, one attempt, jitter 0, A restored (it used to
+ *   return OK with L(0,0) = Inf).
+ * - diag(DBL_MAX (1 - 1e-7), -1e305): rungs 9e297 .. 9e300 fit under DBL_MAX and fail (each
+ *   is below 1e305); the fifth, 9e301, would overflow the first entry, so the ladder stops
+ *   after 5 attempts with jitter ~9e300.
+ * The message says why the ladder stopped. */
+START_TEST(jitter_ladder_never_overflows) {
+  double a[4] = {1e308, 1e308, 1e308, 1e308}, r[4];
+  latens_mat A = latens_mat_view(a, 2, 2, 2), R = latens_mat_view(r, 2, 2, 2);
+  latens_chol_info info;
+  ck_assert_int_eq(latens_chol_decomp(&A, NULL, &info), LATENS_OK);
+  /* Without FMA the plain second pivot is exactly 0; with it, it may be a rounding residue
+   * of either sign, so only the rung itself is certain. */
+  if (info.tries > 1) ck_assert_double_eq(info.jitter, 1e-10 * 1e308);
+  for (int i = 0; i < 4; i++) ck_assert(isfinite(a[i]));
+  ck_assert_int_eq(latens_mat_gemm('N', 'T', 1.0, &A, &A, 0.0, &R), LATENS_OK);
+  const double ref[4] = {1e308 + info.jitter, 1e308, 1e308, 1e308 + info.jitter};
+  for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(r[i], ref[i], 4.0 * 3 * U * ref[0]);
+
+  double b[4] = {DBL_MAX, 0.0, 0.0, -1.0};
+  latens_mat Bm = latens_mat_view(b, 2, 2, 2);
+  latens_clear_error();
+  ck_assert_int_eq(latens_chol_decomp(&Bm, NULL, &info), LATENS_ENOTPOSDEF);
+  ck_assert_uint_eq(info.tries, 1);
+  ck_assert_double_eq(info.jitter, 0.0);
+  ck_assert_double_eq(b[0], DBL_MAX);
+  ck_assert_double_eq(b[3], -1.0);
+  const char *msg;
+  ck_assert_int_eq(latens_last_error(&msg), LATENS_ENOTPOSDEF);
+  ck_assert_ptr_nonnull(strstr(msg, "overflow"));
+
+  double c[4] = {DBL_MAX * (1 - 1e-7), 0.0, 0.0, -1e305};
+  latens_mat Cm = latens_mat_view(c, 2, 2, 2);
+  const double scale = c[0] / 2 + fabs(c[3]) / 2; /* mean |diag|, as the ladder forms it */
+  ck_assert_int_eq(latens_chol_decomp(&Cm, NULL, &info), LATENS_ENOTPOSDEF);
+  ck_assert_uint_eq(info.tries, 5);
+  ck_assert_double_eq_tol(info.jitter, 1e-7 * scale, 1e-12 * 1e-7 * scale);
+  ck_assert_double_eq(c[0], DBL_MAX * (1 - 1e-7));
+  ck_assert_double_eq(c[3], -1e305);
+  ck_assert_int_eq(latens_last_error(&msg), LATENS_ENOTPOSDEF);
+  ck_assert_ptr_nonnull(strstr(msg, "overflow"));
+
+  /* The other end: mean |diag| 4e-320 (subnormal) makes the first rung 1e-10 x 4e-320 = 0,
+   * which cannot help: one attempt, not six additions of zero. */
+  double d[4] = {4e-320, 0.0, 0.0, -4e-320};
+  latens_mat Dm = latens_mat_view(d, 2, 2, 2);
+  ck_assert_int_eq(latens_chol_decomp(&Dm, NULL, &info), LATENS_ENOTPOSDEF);
+  ck_assert_uint_eq(info.tries, 1);
+  ck_assert_int_eq(latens_last_error(&msg), LATENS_ENOTPOSDEF);
+  ck_assert_ptr_nonnull(strstr(msg, "underflow"));
+}
+END_TEST
+
 START_TEST(bad_input_gives_status) {
   double a[9] = {4, 1, 0, 1, 3, 0, 0, 0, 2};
   latens_mat A = latens_mat_view(a, 3, 3, 3);
@@ -310,14 +430,22 @@ START_TEST(bad_input_gives_status) {
   ck_assert_double_eq(a[3], 0.0);
   ck_assert_int_eq(latens_chol_decomp(NULL, NULL, NULL), LATENS_EINVAL);
   ck_assert_int_eq(latens_chol_decomp(&R, NULL, NULL), LATENS_EBADLEN);
-  latens_chol_options bad = LATENS_CHOL_OPTIONS_DEFAULT;
-  bad.jitter_start = 0.0;
-  ck_assert_int_eq(latens_chol_decomp(&A, &bad, NULL), LATENS_EINVAL);
+  latens_chol_options bad;
+  latens_chol_options_default(&bad);
+  bad.jitter_start = 0.0; /* finite, outside the domain */
+  ck_assert_int_eq(latens_chol_decomp(&A, &bad, NULL), LATENS_EDOM);
+  bad.jitter_start = -1e-10;
+  ck_assert_int_eq(latens_chol_decomp(&A, &bad, NULL), LATENS_EDOM);
+  bad.jitter_start = NAN;
+  ck_assert_int_eq(latens_chol_decomp(&A, &bad, NULL), LATENS_ENOTFINITE);
+  bad.jitter_start = INFINITY;
+  ck_assert_int_eq(latens_chol_decomp(&A, &bad, NULL), LATENS_ENOTFINITE);
   double big[40 * 40];
   latens_mat B40 = latens_mat_view(big, 40, 40, 40);
   latens_mat_set_identity(&B40);
   double w[10];
-  latens_chol_options shortw = LATENS_CHOL_OPTIONS_DEFAULT;
+  latens_chol_options shortw;
+  latens_chol_options_default(&shortw);
   shortw.work = w, shortw.lwork = 10;
   ck_assert_int_eq(latens_chol_decomp(&B40, &shortw, NULL), LATENS_EBADLEN);
 
@@ -396,6 +524,9 @@ Suite *chol_suite(void) {
   tcase_add_test(tc, inverse_matches_gsl);
   tcase_add_test(tc, jitter_rescues_singular_psd);
   tcase_add_test(tc, indefinite_fails_and_restores);
+  tcase_add_test(tc, options_default_matches_macro);
+  tcase_add_test(tc, extreme_scales_factor_exactly);
+  tcase_add_test(tc, jitter_ladder_never_overflows);
   tcase_add_test(tc, bad_input_gives_status);
   tcase_add_test(tc, logpdf_matches_gsl);
   suite_add_tcase(s, tc);

@@ -352,7 +352,85 @@ START_TEST(singular_innovation_uses_jitter) {
   ck_assert_int_eq(latens_last_error(&msg), LATENS_ENOTPOSDEF);
   ck_assert_ptr_nonnull(strstr(msg, "innovation covariance S"));
   ck_assert_int_eq(latens_kalman_workspace_set_jitter(w, 1e-8, 2), LATENS_OK);
-  ck_assert_int_eq(latens_kalman_workspace_set_jitter(w, -1.0, 2), LATENS_EINVAL);
+  ck_assert_int_eq(latens_kalman_workspace_set_jitter(w, -1.0, 2), LATENS_EDOM);
+  ck_assert_int_eq(latens_kalman_workspace_set_jitter(w, NAN, 2), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_kalman_workspace_set_jitter(w, NAN, 0), LATENS_OK); /* ladder off */
+  latens_kalman_workspace_free(w);
+}
+END_TEST
+
+/* Oracle: the contract.  Non-finite numbers that reach the update only through observed
+ * entries (yhat, the rows of H, R; the columns of C and the block of S in the moment form)
+ * give LATENS_ENOTFINITE before m or P is touched (compared bitwise with copies), and every
+ * failed step sets *loglik to NaN.  The same numbers at a missing entry are never read. */
+typedef struct {
+  double m[2], P[4], H[4], R[4], C[4], S[4], y[2], yhat[2];
+} kf_case;
+
+static kf_case kf_base(void) {
+  kf_case c = {{0.5, -1.0}, {2.0, 0.3, 0.3, 1.0}, {1.0, 0.2, 0.0, 1.0}, {0.5, 0.0, 0.0, 0.5},
+               {2.0, 0.3, 0.5, 1.0}, {2.5, 0.5, 0.5, 1.5}, {1.0, 0.0},   {0.5, -1.0}};
+  return c;
+}
+
+/* Runs one update (moments or linear) and checks the status and that m, P are unchanged. */
+static void kf_expect(kf_case *c, int moments, int status, latens_kalman_workspace *w) {
+  const kf_case before = *c;
+  latens_vec m = latens_vec_view(c->m, 2, 1), y = latens_vec_view(c->y, 2, 1),
+             yh = latens_vec_view(c->yhat, 2, 1);
+  latens_mat P = latens_mat_view(c->P, 2, 2, 2), H = latens_mat_view(c->H, 2, 2, 2),
+             R = latens_mat_view(c->R, 2, 2, 2), C = latens_mat_view(c->C, 2, 2, 2),
+             S = latens_mat_view(c->S, 2, 2, 2);
+  double ll = 7.0;
+  int got = moments ? latens_kalman_update_moments(&y, &yh, &C, &S, &m, &P, &ll, w)
+                    : latens_kalman_update(&y, &yh, &H, &R, NULL, &m, &P, &ll, w);
+  ck_assert_int_eq(got, status);
+  if (status == LATENS_OK) return;
+  ck_assert(isnan(ll));
+  ck_assert_int_eq(memcmp(c->m, before.m, sizeof c->m), 0);
+  ck_assert_int_eq(memcmp(c->P, before.P, sizeof c->P), 0);
+}
+
+START_TEST(nonfinite_observed_inputs_rejected) {
+  latens_kalman_workspace *w = latens_kalman_workspace_alloc(2, 2);
+  const double bad[] = {NAN, INFINITY, -INFINITY};
+  for (int moments = 0; moments < 2; moments++)
+    for (int b = 0; b < 3; b++) {
+      kf_case c = kf_base();
+      c.yhat[1] = bad[b]; /* observed entry */
+      kf_expect(&c, moments, LATENS_ENOTFINITE, w);
+      c = kf_base(), c.y[1] = NAN, c.yhat[1] = bad[b]; /* missing entry: never read */
+      kf_expect(&c, moments, LATENS_OK, w);
+      if (moments) {
+        c = kf_base(), c.C[3] = bad[b]; /* C(1, 1): column of the observed y[1] */
+        kf_expect(&c, 1, LATENS_ENOTFINITE, w);
+        c = kf_base(), c.S[2] = bad[b]; /* S(0, 1): upper triangle, never factored */
+        kf_expect(&c, 1, LATENS_ENOTFINITE, w);
+        c = kf_base(), c.y[1] = NAN, c.C[3] = bad[b], c.S[2] = bad[b], c.S[3] = bad[b];
+        kf_expect(&c, 1, LATENS_OK, w);
+      } else {
+        c = kf_base(), c.H[1] = bad[b]; /* H(1, 0) */
+        kf_expect(&c, 0, LATENS_ENOTFINITE, w);
+        c = kf_base(), c.R[2] = bad[b]; /* R(0, 1) */
+        kf_expect(&c, 0, LATENS_ENOTFINITE, w);
+        c = kf_base(), c.y[1] = NAN, c.H[1] = bad[b], c.R[2] = bad[b], c.R[3] = bad[b];
+        kf_expect(&c, 0, LATENS_OK, w);
+      }
+    }
+  /* An innovation that overflows although every input is finite. */
+  kf_case c = kf_base();
+  c.y[0] = DBL_MAX, c.yhat[0] = -DBL_MAX;
+  kf_expect(&c, 0, LATENS_ENOTFINITE, w);
+  kf_expect(&c, 1, LATENS_ENOTFINITE, w);
+  /* Other failures also leave NaN: dimensions, a NULL workspace, a singular S. */
+  c = kf_base();
+  kf_expect(&c, 0, LATENS_EINVAL, NULL);
+  memset(c.S, 0, sizeof c.S);
+  kf_expect(&c, 1, LATENS_ENOTPOSDEF, w);
+  latens_kalman_workspace *w1 = latens_kalman_workspace_alloc(2, 1);
+  c = kf_base();
+  kf_expect(&c, 0, LATENS_EBADLEN, w1);
+  latens_kalman_workspace_free(w1);
   latens_kalman_workspace_free(w);
 }
 END_TEST
@@ -360,7 +438,9 @@ END_TEST
 START_TEST(bad_input_gives_status) {
   ck_assert_ptr_null(latens_kalman_workspace_alloc(0, 1));
   latens_kalman_workspace_free(NULL);
+  latens_clear_error();
   ck_assert(isnan(latens_kalman_workspace_jitter(NULL)));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EINVAL); /* reported, not only NaN */
   latens_kalman_workspace *w = latens_kalman_workspace_alloc(2, 1);
   double I2[4] = {1, 0, 0, 1}, Pv[4] = {1, 0, 0, 1}, mv[2] = {0, 0}, H[2] = {1, 0}, rv = 1.0;
   double y3[3] = {1, 1, 1}, yv = 1.0, ll = 7.0;
@@ -419,6 +499,7 @@ Suite *kalman_suite(void) {
   tcase_add_test(tc, local_level_closed_form);
   tcase_add_test(tc, update_variants_agree);
   tcase_add_test(tc, singular_innovation_uses_jitter);
+  tcase_add_test(tc, nonfinite_observed_inputs_rejected);
   tcase_add_test(tc, bad_input_gives_status);
   suite_add_tcase(s, tc);
   return s;

@@ -9,6 +9,7 @@
  * adds at most (n - 1) roundings of eps relative, which becomes an absolute error of the same
  * size after the log; adding back the shift m costs eps |m|.  lse_tol() states that bound. */
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <latens/latens.h>
 #include "suites.h"
@@ -56,11 +57,18 @@ START_TEST(logaddexp_and_logsubexp) {
   ck_assert(isinf(latens_logsubexp(2.0, 2.0)) && latens_logsubexp(2.0, 2.0) < 0);
   ck_assert(isinf(latens_logsubexp(-INFINITY, -INFINITY)) &&
             latens_logsubexp(-INFINITY, -INFINITY) < 0);
-  ck_assert(isnan(latens_logsubexp(1.0, 2.0)));           /* negative difference */
+  /* Bad input gives NaN and is reported (EDOM); an incoming NaN passes through silently. */
+  latens_clear_error();
+  ck_assert(isnan(latens_logsubexp(1.0, 2.0))); /* negative difference */
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EDOM);
+  latens_clear_error();
   ck_assert(isnan(latens_logsubexp(INFINITY, INFINITY))); /* Inf - Inf */
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EDOM);
+  latens_clear_error();
   ck_assert(isinf(latens_logsubexp(INFINITY, 0.0)));
   ck_assert_double_eq(latens_logsubexp(0.0, -INFINITY), 0.0);
   ck_assert(isnan(latens_logsubexp(NAN, 0.0)));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_OK);
 }
 END_TEST
 
@@ -109,7 +117,11 @@ START_TEST(log1mexp_whole_range) {
   ck_assert(isinf(log(1.0 - exp(-1e-20))));
   ck_assert(isinf(latens_log1mexp(0.0)) && latens_log1mexp(0.0) < 0);
   ck_assert_double_eq(latens_log1mexp(-INFINITY), 0.0);
-  ck_assert(isnan(latens_log1mexp(1.0)) && isnan(latens_log1mexp(NAN)));
+  latens_clear_error();
+  ck_assert(isnan(latens_log1mexp(NAN)));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_OK); /* propagated, not reported */
+  ck_assert(isnan(latens_log1mexp(1.0)));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EDOM); /* outside the domain: reported */
 }
 END_TEST
 
@@ -265,7 +277,7 @@ START_TEST(logmatmul_matches_brute_force) {
     check_logmatmul(&Av, &Bv, &Cv);
     /* A caller-provided workspace gives the same bits. */
     latens_mat *C2 = latens_mat_alloc(m, n);
-    double *work = malloc(latens_logmatmul_worksize(m, k, n) * sizeof *work);
+    double *work = malloc(latens_logmatmul_work_size(m, k, n) * sizeof *work);
     ck_assert_int_eq(latens_logmatmul(&Av, &Bv, C2, work), LATENS_OK);
     ck_assert_double_eq(latens_mat_max_abs_diff(&Cv, C2), 0.0);
     free(work);
@@ -341,8 +353,14 @@ START_TEST(logmatmul_bad_input) {
   latens_mat A0 = latens_mat_view(a, 2, 0, 2), B0 = latens_mat_view(b, 0, 2, 1);
   ck_assert_int_eq(latens_logmatmul(&A0, &B0, &C, NULL), LATENS_OK);
   for (int i = 0; i < 4; i++) ck_assert(isinf(c[i]) && c[i] < 0);
-  ck_assert_uint_eq(latens_logmatmul_worksize(2, 3, 4), 2 * 3 + 3 * 4 + 2 * 2 + 2 * 4);
-  ck_assert_uint_eq(latens_logmatmul_worksize(SIZE_MAX / 2, 3, 4), 0);
+  ck_assert_uint_eq(latens_logmatmul_work_size(2, 3, 4), 2 * 3 + 3 * 4 + 2 * 2 + 2 * 4);
+  ck_assert_uint_eq(latens_logmatmul_work_size(SIZE_MAX / 2, 3, 4), 0);
+  /* A dimension beyond the BLAS int is LATENS_EINVAL, as everywhere in latens.  The views
+   * are never dereferenced: the sizes are refused first. */
+  const size_t big = (size_t)INT_MAX + 1;
+  latens_mat Abig = latens_mat_view(a, big, 1, big), B1 = latens_mat_view(b, 1, 1, 1),
+             Cbig = latens_mat_view(c, big, 1, big);
+  ck_assert_int_eq(latens_logmatmul(&Abig, &B1, &Cbig, NULL), LATENS_EINVAL);
 }
 END_TEST
 

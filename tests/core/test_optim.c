@@ -623,18 +623,22 @@ START_TEST(bad_arguments) {
   bad = o, bad.m = 0;
   ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, NULL, NULL, &bad, &r),
                    LATENS_EINVAL);
+  /* Numeric options: NaN/Inf is LATENS_ENOTFINITE, a finite value out of range LATENS_EDOM. */
   bad = o, bad.gtol = NAN;
   ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, NULL, NULL, &bad, &r),
-                   LATENS_EINVAL);
+                   LATENS_ENOTFINITE);
+  bad = o, bad.xtol = INFINITY;
+  ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, NULL, NULL, &bad, &r),
+                   LATENS_ENOTFINITE);
   bad = o, bad.ftol = -1.0;
   ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, NULL, NULL, &bad, &r),
-                   LATENS_EINVAL);
+                   LATENS_EDOM);
   bad = o, bad.step = 0.0;
   ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, NULL, NULL, &bad, &r),
-                   LATENS_EINVAL);
+                   LATENS_EDOM);
   bad = o, bad.step = INFINITY;
   ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, NULL, NULL, &bad, &r),
-                   LATENS_EINVAL);
+                   LATENS_ENOTFINITE);
   /* Bounds and the start. */
   const char *msg;
   double lo[2] = {0.0, 0.0}, up[2] = {1.0, 0.5};
@@ -644,7 +648,10 @@ START_TEST(bad_arguments) {
   up[1] = 0.0;
   ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, lo, up, &o, &r), LATENS_EDOM);
   up[1] = NAN;
-  ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, lo, up, &o, &r), LATENS_EDOM);
+  ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, lo, up, &o, &r),
+                   LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_last_error(&msg), LATENS_ENOTFINITE);
+  ck_assert_ptr_nonnull(strstr(msg, "parameter 1"));
   up[1] = -INFINITY;
   ck_assert_int_eq(latens_optim_minimize(rosenbrock, x0, 2, NULL, NULL, up, &o, &r), LATENS_EDOM);
   lo[0] = 0.6;
@@ -728,7 +735,15 @@ START_TEST(gradient_checker) {
   ck_assert_int_eq(latens_optim_check_gradient(rosenbrock, x, 3, NULL, 0.0, NULL), LATENS_EINVAL);
   ck_assert_int_eq(latens_optim_check_gradient(rosenbrock, x, 0, NULL, 0.0, &err), LATENS_EINVAL);
   ck_assert_int_eq(latens_optim_check_gradient(rosenbrock, x, 3, NULL, -1.0, &err), LATENS_EDOM);
-  ck_assert_int_eq(latens_optim_check_gradient(rosenbrock, x, 3, NULL, NAN, &err), LATENS_EDOM);
+  ck_assert_int_eq(latens_optim_check_gradient(rosenbrock, x, 3, NULL, NAN, &err),
+                   LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_optim_check_gradient(rosenbrock, x, 3, NULL, INFINITY, &err),
+                   LATENS_ENOTFINITE);
+  err = 0.0;
+  double xbad[3] = {-1.2, NAN, 0.5};
+  ck_assert_int_eq(latens_optim_check_gradient(rosenbrock, xbad, 3, NULL, 0.0, &err),
+                   LATENS_ENOTFINITE);
+  ck_assert(isnan(err));
   int grad_nan = 1;
   ck_assert_int_eq(latens_optim_check_gradient(nan_at_start, x, 1, &grad_nan, 0.0, &err),
                    LATENS_ENOTFINITE);

@@ -4,7 +4,8 @@
  * rules), the closed-form Gauss-Legendre remainder for x^(2n), Gaussian moments
  * E[(x - mu)^k] = sigma^k (k-1)!!, E[exp(x)] = exp(mu + sigma^2/2), the published
  * Gauss-Hermite table (Abramowitz & Stegun, Table 25.10), GSL's own Golub-Welsch weights as a
- * dense reference, and measured convergence orders on the smooth integral of e^x over [0, 1].
+ * dense reference, measured convergence orders on the smooth integral of e^x over [0, 1], and
+ * affine invariance (the rule on [a, b] is the rule on [-1, 1] mapped) next to +-DBL_MAX.
  *
  * Tolerances: a rule sums n terms w_i f(x_i), so its rounding error is bounded by
  * c n eps sum_i |w_i f(x_i)| (the condition of the sum); c = 8 covers the few ulp in each
@@ -184,32 +185,86 @@ START_TEST(newton_cotes_rules) {
 }
 END_TEST
 
+/* Oracle: affine invariance.  The rule on [a, b] is the rule on [-1, 1] mapped by
+ * x = c + r u, w = r w0, with c = (a + b)/2 and r = (b - a)/2 evaluated here in long double
+ * (no overflow there); and the weights sum to b - a (the integral of 1).  Intervals next to
+ * +-DBL_MAX, where (a + b)/2 overflows in double, must give finite nodes inside [a, b].
+ * Tolerances: a node is c + r u (or a + i h) with a few roundings of size u |c| and u r, so
+ * (x - c)/r is off by at most ~(3 |c|/r + 4) u; 4 (|c|/r + 1) eps covers it.  A log-weight is
+ * log w0 + log r, a few ulp of its size; the log of the weight sum adds 8 (n + 1) eps (see
+ * tol_for). */
+START_TEST(intervals_next_to_dbl_max) {
+  const latens_quad_kind kinds[] = {LATENS_QUAD_GAUSS_LEGENDRE, LATENS_QUAD_TRAPEZOID,
+                                    LATENS_QUAD_SIMPSON, LATENS_QUAD_MIDPOINT};
+  const size_t ns[] = {1, 2, 3, 7, 20, 33};
+  const double ends[][2] = {{1e308, 1.7e308}, {-1.7e308, -1e308}, {-8e307, 9e307}};
+  double x[40], lw[40], u[40], lw0[40];
+  for (size_t e = 0; e < 3; e++)
+    for (size_t kk = 0; kk < 4; kk++)
+      for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+        const latens_quad_kind kind = kinds[kk];
+        const double a = ends[e][0], b = ends[e][1];
+        size_t n = ns[t];
+        if (kind == LATENS_QUAD_TRAPEZOID && n < 2) continue;
+        if (kind == LATENS_QUAD_SIMPSON && (n < 3 || n % 2 == 0)) continue;
+        ck_assert_int_eq(latens_quad_rule(kind, n, -1.0, 1.0, u, lw0), LATENS_OK);
+        ck_assert_int_eq(latens_quad_rule(kind, n, a, b, x, lw), LATENS_OK);
+        const long double c = ((long double)a + b) / 2, r = ((long double)b - a) / 2;
+        const double tol = 4.0 * (double)(fabsl(c) / r + 1) * DBL_EPSILON;
+        for (size_t i = 0; i < n; i++) {
+          ck_assert_msg(isfinite(x[i]) && x[i] >= a && x[i] <= b, "%s n %zu: x[%zu] = %g",
+                        latens_quad_kind_name(kind), n, i, x[i]);
+          if (i) ck_assert(x[i] > x[i - 1]);
+          double du = (double)(((long double)x[i] - c) / r) - u[i];
+          ck_assert_msg(fabs(du) <= tol, "%s n %zu node %zu: off by %g",
+                        latens_quad_kind_name(kind), n, i, du);
+          double dl = (double)((long double)lw[i] - logl(r)) - lw0[i];
+          ck_assert_msg(fabs(dl) <= 4 * DBL_EPSILON * (fabs(lw[i]) + 1), "%s n %zu logw %zu: %g",
+                        latens_quad_kind_name(kind), n, i, dl);
+        }
+        double lsum = latens_logsumexp(lw, n, 1), lref = (double)logl(2 * r);
+        ck_assert_double_eq_tol(lsum, lref,
+                                8.0 * (n + 1) * DBL_EPSILON + 4 * DBL_EPSILON * fabs(lref));
+      }
+}
+END_TEST
+
 START_TEST(quad_bad_input) {
   double x[8], lw[8];
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_LEGENDRE, 0, 0, 1, x, lw), LATENS_EDOM);
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 0, 0, 1, x, lw), LATENS_EDOM);
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_MIDPOINT, 0, 0, 1, x, lw), LATENS_EDOM);
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_TRAPEZOID, 1, 0, 1, x, lw), LATENS_EDOM);
+  /* Fewer points than the rule needs: LATENS_EINVAL (common.h: sizes). */
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_LEGENDRE, 0, 0, 1, x, lw), LATENS_EINVAL);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 0, 0, 1, x, lw), LATENS_EINVAL);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_MIDPOINT, 0, 0, 1, x, lw), LATENS_EINVAL);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_TRAPEZOID, 1, 0, 1, x, lw), LATENS_EINVAL);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_SIMPSON, 0, 0, 1, x, lw), LATENS_EINVAL);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_SIMPSON, 1, 0, 1, x, lw), LATENS_EINVAL);
+  /* Sizes the rule cannot take: LATENS_EDOM. */
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_SIMPSON, 4, 0, 1, x, lw), LATENS_EDOM);
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_SIMPSON, 1, 0, 1, x, lw), LATENS_EDOM);
   ck_assert_int_eq(
       latens_quad_rule(LATENS_QUAD_GAUSS_LEGENDRE, LATENS_QUAD_GAUSS_NMAX + 1, 0, 1, x, lw),
       LATENS_EDOM);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_LEGENDRE, 3, 1, 1, x, lw), LATENS_EDOM);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_TRAPEZOID, 3, 2, 1, x, lw), LATENS_EDOM);
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_MIDPOINT, 3, NAN, 1, x, lw), LATENS_EDOM);
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_MIDPOINT, 3, 0, INFINITY, x, lw), LATENS_EDOM);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_MIDPOINT, 3, NAN, 1, x, lw), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_MIDPOINT, 3, 0, INFINITY, x, lw),
+                   LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_LEGENDRE, 3, -INFINITY, 0, x, lw),
+                   LATENS_ENOTFINITE);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_MIDPOINT, 3, -DBL_MAX, DBL_MAX, x, lw),
                    LATENS_ERANGE);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 3, 0, 0, x, lw), LATENS_EDOM);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 3, 0, -1, x, lw), LATENS_EDOM);
-  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 3, NAN, 1, x, lw), LATENS_EDOM);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 3, NAN, 1, x, lw),
+                   LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 3, 0, INFINITY, x, lw),
+                   LATENS_ENOTFINITE);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 3, 0, 1.5e308, x, lw),
                    LATENS_ERANGE);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_LEGENDRE, 3, 0, 1, NULL, lw), LATENS_EINVAL);
   ck_assert_int_eq(latens_quad_rule(LATENS_QUAD_GAUSS_HERMITE, 3, 0, 1, x, NULL), LATENS_EINVAL);
   ck_assert_int_eq(latens_quad_rule((latens_quad_kind)42, 3, 0, 1, x, lw), LATENS_EINVAL);
-  ck_assert_str_eq(latens_quad_kind_name((latens_quad_kind)42), "unknown");
+  ck_assert_str_eq(latens_quad_kind_name(42), "unknown");
+  ck_assert_str_eq(latens_quad_kind_name(-1), "unknown");
   ck_assert_str_eq(latens_quad_kind_name(LATENS_QUAD_SIMPSON), "simpson");
 }
 END_TEST
@@ -221,6 +276,7 @@ Suite *quad_suite(void) {
   tcase_add_test(tc, gauss_hermite_moments);
   tcase_add_test(tc, gauss_hermite_tables_and_tails);
   tcase_add_test(tc, newton_cotes_rules);
+  tcase_add_test(tc, intervals_next_to_dbl_max);
   tcase_add_test(tc, quad_bad_input);
   suite_add_tcase(s, tc);
   return s;

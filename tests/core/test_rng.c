@@ -76,7 +76,7 @@ START_TEST(philox_known_answers) {
        0x502ccd3d, 0xa9a00e27}};
   for (size_t t = 0; t < sizeof kat / sizeof *kat; t++) {
     uint32_t out[4];
-    latens_philox4x32_10(kat[t], kat[t] + 4, out);
+    latens_rng_philox4x32_10(kat[t], kat[t] + 4, out);
     for (int w = 0; w < 4; w++) ck_assert_uint_eq(out[w], kat[t][6 + w]);
   }
 }
@@ -90,13 +90,13 @@ START_TEST(stream_layout_and_seek) {
   uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)}, out[4];
   for (uint32_t b = 0; b < 3; b++) {
     uint32_t ctr[4] = {b, 0, (uint32_t)stream, (uint32_t)(stream >> 32)};
-    latens_philox4x32_10(ctr, key, out);
+    latens_rng_philox4x32_10(ctr, key, out);
     for (int w = 0; w < 4; w++) ck_assert_uint_eq(latens_rng_uint32(&r), out[w]);
   }
   /* uint64 = low word | high word << 32; uniform = top 53 bits * 2^-53. */
   latens_rng_init(&r, seed, stream);
   uint32_t ctr0[4] = {0, 0, (uint32_t)stream, (uint32_t)(stream >> 32)};
-  latens_philox4x32_10(ctr0, key, out);
+  latens_rng_philox4x32_10(ctr0, key, out);
   uint64_t v0 = (uint64_t)out[0] | (uint64_t)out[1] << 32,
            v1 = (uint64_t)out[2] | (uint64_t)out[3] << 32;
   ck_assert(latens_rng_uint64(&r) == v0);
@@ -105,7 +105,7 @@ START_TEST(stream_layout_and_seek) {
   latens_rng_init(&r, seed, stream);
   for (int i = 0; i < 3; i++) latens_rng_uint32(&r);
   uint32_t ctr1[4] = {1, 0, (uint32_t)stream, (uint32_t)(stream >> 32)}, out1[4];
-  latens_philox4x32_10(ctr1, key, out1);
+  latens_rng_philox4x32_10(ctr1, key, out1);
   ck_assert(latens_rng_uint64(&r) == ((uint64_t)out[3] | (uint64_t)out1[0] << 32));
   /* seek(p) lands on the p-th uint64, even and odd p. */
   uint64_t seq[41];
@@ -118,10 +118,10 @@ START_TEST(stream_layout_and_seek) {
   /* A block counter far along carries into the high word. */
   latens_rng_seek(&r, 2 * 0xffffffffULL + 1);
   uint32_t ctrc[4] = {0xffffffff, 0, (uint32_t)stream, (uint32_t)(stream >> 32)}, outc[4];
-  latens_philox4x32_10(ctrc, key, outc);
+  latens_rng_philox4x32_10(ctrc, key, outc);
   ck_assert(latens_rng_uint64(&r) == ((uint64_t)outc[2] | (uint64_t)outc[3] << 32));
   uint32_t ctrd[4] = {0, 1, (uint32_t)stream, (uint32_t)(stream >> 32)};
-  latens_philox4x32_10(ctrd, key, outc);
+  latens_rng_philox4x32_10(ctrd, key, outc);
   ck_assert_uint_eq(latens_rng_uint32(&r), outc[0]);
 }
 END_TEST
@@ -244,9 +244,44 @@ START_TEST(uniform_and_normal_distributions) {
   for (int i = 0; i < N; i++) x[i] = latens_rng_exponential(&r, 2.0);
   double rate = 2.0;
   ck_assert_msg(ks_stat(x, N, cdf_exp, &rate) < KS_CRIT_1E3 / sqrt(N), "exponential KS");
-  ck_assert(isnan(latens_rng_gaussian(&r, 0.0, -1.0)) && isnan(latens_rng_gaussian(&r, 0.0, NAN)));
-  ck_assert(isnan(latens_rng_exponential(&r, 0.0)) && isnan(latens_rng_exponential(&r, NAN)));
   free(x);
+}
+END_TEST
+
+/* Bad parameters of the scalar draws: NaN, the status through the error handler (the same
+ * rules as latens_rng_fill_normal), and nothing drawn (oracle: a copy of the stream). */
+static void expect_bad_draw(double got, int status, const latens_rng *r, const latens_rng *before) {
+  ck_assert(isnan(got));
+  ck_assert_int_eq(latens_last_error(NULL), status);
+  ck_assert_int_eq(memcmp(r, before, sizeof *r), 0); /* counter, buffer and cached normal */
+  latens_clear_error();
+}
+
+START_TEST(scalar_draws_report_bad_parameters) {
+  latens_rng r, before;
+  latens_rng_init(&r, 8, 1);
+  latens_clear_error();
+  const double bad_sigma[] = {-1.0, NAN, INFINITY}, bad_mu[] = {NAN, INFINITY, -INFINITY};
+  const int sigma_status[] = {LATENS_EDOM, LATENS_ENOTFINITE, LATENS_ENOTFINITE};
+  for (int t = 0; t < 3; t++) {
+    before = r;
+    expect_bad_draw(latens_rng_gaussian(&r, 0.0, bad_sigma[t]), sigma_status[t], &r, &before);
+    before = r;
+    expect_bad_draw(latens_rng_gaussian(&r, bad_mu[t], 1.0), LATENS_ENOTFINITE, &r, &before);
+    double x[2];
+    ck_assert_int_eq(latens_rng_fill_normal(&r, x, 2, 0.0, bad_sigma[t]), sigma_status[t]);
+    ck_assert_int_eq(latens_rng_fill_normal(&r, x, 2, bad_mu[t], 1.0), LATENS_ENOTFINITE);
+  }
+  latens_clear_error();
+  const double bad_rate[] = {0.0, -2.0, NAN, INFINITY};
+  const int rate_status[] = {LATENS_EDOM, LATENS_EDOM, LATENS_ENOTFINITE, LATENS_ENOTFINITE};
+  for (int t = 0; t < 4; t++) {
+    before = r;
+    expect_bad_draw(latens_rng_exponential(&r, bad_rate[t]), rate_status[t], &r, &before);
+  }
+  /* sigma = 0 is allowed: the draw is mu exactly (one normal consumed). */
+  ck_assert_double_eq(latens_rng_gaussian(&r, 2.5, 0.0), 2.5);
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_OK);
 }
 END_TEST
 
@@ -272,9 +307,11 @@ START_TEST(gamma_distribution) {
   double g;
   ck_assert_int_eq(latens_rng_gamma(&r, 0.0, 1.0, &g), LATENS_EDOM);
   ck_assert_int_eq(latens_rng_gamma(&r, -1.0, 1.0, &g), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_gamma(&r, NAN, 1.0, &g), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_gamma(&r, INFINITY, 1.0, &g), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_gamma(&r, NAN, 1.0, &g), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_rng_gamma(&r, INFINITY, 1.0, &g), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_rng_gamma(&r, 1.0, INFINITY, &g), LATENS_ENOTFINITE);
   ck_assert_int_eq(latens_rng_gamma(&r, 1.0, 0.0, &g), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_gamma(&r, 1.0, -2.0, &g), LATENS_EDOM);
   ck_assert_int_eq(latens_rng_gamma(&r, 1.0, 1.0, NULL), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_gamma(NULL, 1.0, 1.0, &g), LATENS_EINVAL);
   free(x);
@@ -340,10 +377,109 @@ START_TEST(poisson_distribution) {
   ck_assert_int_eq(latens_rng_poisson(&r, 0.0, &k), LATENS_OK);
   ck_assert(k == 0);
   ck_assert_int_eq(latens_rng_poisson(&r, -1.0, &k), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_poisson(&r, NAN, &k), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_poisson(&r, NAN, &k), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_rng_poisson(&r, INFINITY, &k), LATENS_ENOTFINITE);
   ck_assert_int_eq(latens_rng_poisson(&r, 1e16, &k), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_poisson(&r, 1e15, &k), LATENS_OK); /* the largest accepted */
   ck_assert_int_eq(latens_rng_poisson(&r, 1.0, NULL), LATENS_EINVAL);
   free(obs), free(expct), free(x);
+}
+END_TEST
+
+/* Oracle: the normal limit.  For lambda >= 1e10, z = (k - lambda)/sqrt(lambda) is N(0, 1) up
+ * to a skewness 1/sqrt(lambda) <= 1e-5 and a lattice step of the same size, which move each
+ * of 40 equiprobable bins (5000 expected draws) by well under one draw.  Pearson's chi-square
+ * on 39 df must stay below its 1e-3 quantile (72.05), fixed before running.  The PTRS
+ * acceptance test used to evaluate -lambda + k log(lambda) - log(k!), whose rounding error
+ * is several nats at 1e15 (chi-square p ~ 1e-316 there). */
+START_TEST(poisson_huge_lambda) {
+  enum { N = 200000, BINS = 40 };
+  const double lambdas[] = {1e10, 1e13, 1e15};
+  const double crit = gsl_cdf_chisq_Qinv(1e-3, BINS - 1);
+  latens_rng r;
+  latens_rng_init(&r, 2024, 7);
+  for (int t = 0; t < 3; t++) {
+    const double lam = lambdas[t], sd = sqrt(lam);
+    double obs[BINS] = {0};
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+      uint64_t k = 0;
+      bad += latens_rng_poisson(&r, lam, &k) != LATENS_OK;
+      double z = ((double)k - lam) / sd; /* k - lam is exact: both are integers below 2^53 */
+      int b = (int)(BINS * gsl_cdf_ugaussian_P(z));
+      obs[b < BINS ? b : BINS - 1] += 1;
+    }
+    ck_assert_int_eq(bad, 0);
+    double stat = 0.0, e = (double)N / BINS;
+    for (int b = 0; b < BINS; b++) stat += (obs[b] - e) * (obs[b] - e) / e;
+    ck_assert_msg(stat < crit, "lambda %g: chi2 %g on %d df (limit %g)", lam, stat, BINS - 1, crit);
+  }
+}
+END_TEST
+
+/* Reference log-pmf in long double.  Moderate lambda: the textbook form, whose terms are at
+ * most ~2e4 here, so long double's 5e-20 relative rounding leaves ~1e-15 absolute.  Huge
+ * lambda: the exact identity log p = -log(2 pi k)/2 - S(k) - lambda g(t), t = (k - lambda)/
+ * lambda, with Stirling's series S(k) = 1/(12k) - 1/(360k^3) (next term < 1e-40 for k >= 1e9)
+ * and g(t) = (1 + t) log(1 + t) - t = sum_{j>=2} (-t)^j / (j (j - 1)), |t| <= 1e-4 (six
+ * terms: truncation < 1e-28 relative).  Neither is Loader's series in v = (k - m)/(k + m). */
+/* Whether long double really carries more digits than double: valgrind emulates x87 long
+ * double arithmetic in double precision, which would make the reference no better than the
+ * code under test (the comparison is then skipped; the plain run checks it). */
+static int long_double_is_wider(void) {
+  volatile long double one = 1.0L, tiny = 0x1p-60L;
+  return one + tiny != one;
+}
+
+static long double logpmf_ref(uint64_t k, double lambda) {
+  const long double kl = (long double)k, lam = lambda;
+  if (lambda < 1e6) return -lam + kl * logl(lam) - lgammal(kl + 1);
+  const long double t = (kl - lam) / lam;
+  long double g = 0, tj = -t; /* (-t)^1; the loop makes (-t)^j */
+  for (int j = 2; j <= 7; j++) tj *= -t, g += tj / (j * (j - 1));
+  const long double S = 1 / (12 * kl) - 1 / (360 * kl * kl * kl);
+  return -0.5L * logl(2 * (long double)M_PI * kl) - S - lam * g;
+}
+
+/* Oracle: logpmf_ref above, plus the closed forms log p(0) = -lambda, log p(1) = log(lambda)
+ * - lambda.  Tolerance: the three terms of Loader's form are all <= 0, so each is at most
+ * |log p| in size and carries a few roundings, except bd0 away from k = lambda: its direct
+ * form x log(x/m) + m - x cancels by up to ~10x at the switch to the series, turning ~3 u in
+ * x log(x/m) into ~30 u of bd0.  Hence 64 u max(1, |log p|). */
+START_TEST(poisson_logpmf_accuracy) {
+  const double u = DBL_EPSILON / 2;
+  const double moderate[] = {0.5, 3.5, 10.0, 47.3, 1000.0};
+  for (int t = 0; t < 5 && long_double_is_wider(); t++) {
+    const double lam = moderate[t];
+    for (uint64_t k = 0; k <= (uint64_t)(3 * lam + 30); k++) {
+      double got = latens_rng_poisson_logpmf(k, lam), ref = (double)logpmf_ref(k, lam);
+      ck_assert_msg(fabs(got - ref) <= 64 * u * fmax(1.0, fabs(ref)),
+                    "lambda %g k %llu: %.17g vs %.17g", lam, (unsigned long long)k, got, ref);
+    }
+  }
+  const double huge[] = {1e10, 1e13, 1e15};
+  for (int t = 0; t < 3; t++) {
+    const double lam = huge[t];
+    for (int z = -8; z <= 8 && long_double_is_wider(); z++) {
+      const uint64_t k = (uint64_t)(lam + z * floor(sqrt(lam)));
+      double got = latens_rng_poisson_logpmf(k, lam), ref = (double)logpmf_ref(k, lam);
+      ck_assert_msg(fabs(got - ref) <= 64 * u * fabs(ref), "lambda %g z %d: %.17g vs %.17g", lam,
+                    z, got, ref);
+    }
+    ck_assert_double_eq(latens_rng_poisson_logpmf(0, lam), -lam);
+    ck_assert_double_eq_tol(latens_rng_poisson_logpmf(1, lam), log(lam) - lam, 4 * u * lam);
+  }
+  /* lambda = 0 is a point mass at 0; bad lambdas give NaN and are reported. */
+  ck_assert_double_eq(latens_rng_poisson_logpmf(0, 0.0), 0.0);
+  ck_assert(isinf(latens_rng_poisson_logpmf(3, 0.0)) && latens_rng_poisson_logpmf(3, 0.0) < 0);
+  latens_clear_error();
+  ck_assert(isnan(latens_rng_poisson_logpmf(1, -1.0)));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EDOM);
+  ck_assert(isnan(latens_rng_poisson_logpmf(1, NAN)));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_ENOTFINITE);
+  ck_assert(isnan(latens_rng_poisson_logpmf(1, INFINITY)));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_ENOTFINITE);
+  latens_clear_error();
 }
 END_TEST
 
@@ -376,16 +512,19 @@ START_TEST(categorical_distribution) {
   }
   size_t k;
   double bad[3] = {0.5, -0.1, 0.5}, zero[3] = {0, 0, 0}, inf[2] = {1, INFINITY}, nan[2] = {1, NAN};
+  double big[2] = {DBL_MAX, DBL_MAX}; /* finite weights whose sum overflows */
   ck_assert_int_eq(latens_rng_categorical(&r, bad, 3, &k), LATENS_EDOM);
   ck_assert_int_eq(latens_rng_categorical(&r, zero, 3, &k), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_categorical(&r, inf, 2, &k), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_categorical(&r, nan, 2, &k), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_categorical(&r, p, 0, &k), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_categorical(&r, big, 2, &k), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_categorical(&r, inf, 2, &k), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_rng_categorical(&r, nan, 2, &k), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_rng_categorical(&r, p, 0, &k), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_categorical(&r, NULL, 3, &k), LATENS_EINVAL);
   double linf[2] = {0, INFINITY}, lnan[2] = {0, NAN}, lall[2] = {-INFINITY, -INFINITY};
-  ck_assert_int_eq(latens_rng_categorical_log(&r, linf, 2, &k), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_categorical_log(&r, lnan, 2, &k), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_categorical_log(&r, linf, 2, &k), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_rng_categorical_log(&r, lnan, 2, &k), LATENS_ENOTFINITE);
   ck_assert_int_eq(latens_rng_categorical_log(&r, lall, 2, &k), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_categorical_log(&r, lw, 0, &k), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_categorical_log(&r, lw, 5, NULL), LATENS_EINVAL);
   /* A single positive weight is always drawn. */
   double one[3] = {-INFINITY, 5.0, -INFINITY};
@@ -489,7 +628,8 @@ START_TEST(rng_bad_input) {
   ck_assert_int_eq(latens_rng_fill_normal(&r, NULL, 2, 0, 1), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_fill_normal(NULL, x, 2, 0, 1), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_fill_normal(&r, x, 2, 0, -1), LATENS_EDOM);
-  ck_assert_int_eq(latens_rng_fill_normal(&r, x, 2, NAN, 1), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_fill_normal(&r, x, 2, NAN, 1), LATENS_ENOTFINITE);
+  ck_assert_int_eq(latens_rng_fill_normal(&r, x, 2, 0, INFINITY), LATENS_ENOTFINITE);
   ck_assert_int_eq(latens_rng_fill_normal(&r, NULL, 0, 0, 1), LATENS_OK);
   ck_assert_int_eq(latens_rng_fill_uniform(&r, NULL, 2), LATENS_EINVAL);
 }
@@ -503,8 +643,11 @@ Suite *rng_suite(void) {
   tcase_add_test(tc, reproducible_streams);
   tcase_add_test(tc, streams_differ_and_are_uncorrelated);
   tcase_add_test(tc, uniform_and_normal_distributions);
+  tcase_add_test(tc, scalar_draws_report_bad_parameters);
   tcase_add_test(tc, gamma_distribution);
   tcase_add_test(tc, poisson_distribution);
+  tcase_add_test(tc, poisson_huge_lambda);
+  tcase_add_test(tc, poisson_logpmf_accuracy);
   tcase_add_test(tc, categorical_distribution);
   tcase_add_test(tc, thread_count_independence);
   tcase_add_test(tc, gsl_adaptor);

@@ -70,7 +70,9 @@ static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0;
 /* ---- tests */
 
 START_TEST(options_defaults) {
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
+  latens_table_options_default(NULL); /* NULL-safe, like every *_options_default */
   ck_assert_int_eq(o.delim, LATENS_DELIM_AUTO);
   ck_assert_int_eq(o.header, LATENS_HEADER_AUTO);
   ck_assert_uint_eq(o.n_na, 3);
@@ -84,7 +86,7 @@ START_TEST(options_defaults) {
   ck_assert_str_eq(latens_table_type_name(LATENS_COL_INTEGER), "integer");
   ck_assert_str_eq(latens_table_type_name(LATENS_COL_REAL), "real");
   ck_assert_str_eq(latens_table_type_name(LATENS_COL_TEXT), "text");
-  ck_assert_str_eq(latens_table_type_name(7), "?");
+  ck_assert_str_eq(latens_table_type_name(7), "unknown");
 }
 END_TEST
 
@@ -117,7 +119,8 @@ START_TEST(round_trip_random_doubles) {
   char path[64];
   write_tmp(path, "", 0);
   ck_assert_int_eq(latens_table_write_csv(path, m, names), LATENS_OK);
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.header = LATENS_HEADER_YES;
   latens_table *t = NULL;
   ck_assert_msg(latens_table_read_numeric(path, &o, &t) == LATENS_OK, "%s", last_message());
@@ -179,7 +182,8 @@ START_TEST(numbers_match_strtod) {
                          "0.000000000000000000000000000123456789012345678"};
   for (size_t k = 0; k < sizeof edges / sizeof *edges; k++)
     len += (size_t)sprintf(text + len, "%s\n", edges[k]);
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.header = LATENS_HEADER_NO;
   latens_table *t = NULL;
   ck_assert_int_eq(read_mem(text, len, &o, &t), LATENS_OK);
@@ -246,7 +250,8 @@ START_TEST(header_auto_detection) {
   ck_assert_str_eq(latens_table_name(t, 2), "V3");
   latens_table_free(t);
   /* Forced either way. */
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.header = LATENS_HEADER_YES;
   ck_assert_int_eq(READ("1,2\n3,4\n", &o, &t), LATENS_OK);
   ck_assert_str_eq(latens_table_name(t, 0), "1");
@@ -284,7 +289,8 @@ START_TEST(whitespace_bnlearn_fixture) {
   }
   latens_table_free(t);
   /* Runs of spaces and tabs, blanks at both ends, a quoted name with a space. */
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.delim = LATENS_DELIM_WHITESPACE;
   ck_assert_int_eq(READ("  a \t \"b c\"\n\t1   2 \n\n 3\t\t4\n", &o, &t), LATENS_OK);
   ck_assert_uint_eq(latens_table_nrow(t), 2);
@@ -310,7 +316,8 @@ START_TEST(missing_tokens) {
   latens_table_free(t);
   /* Own tokens replace the defaults: NA is then text, or an error when strict. */
   const char *na[] = {"-999", "."};
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.na = na, o.n_na = 2;
   ck_assert_int_eq(READ("a,b\n-999,NA\n.,1\n", &o, &t), LATENS_OK);
   ck_assert_uint_eq(latens_table_missing(t, 0), 2);
@@ -334,7 +341,8 @@ START_TEST(ragged_rows_and_trailing_delimiters) {
                "data.csv:5: expected 4 fields, found 3");
   EXPECT_ERROR("1,2\n3,4,5\n", NULL, LATENS_EPARSE, "data.csv:2: expected 2 fields, found 3");
   /* The first line alone chooses the delimiter: this one has none, so say it. */
-  latens_table_options comma = latens_table_options_default();
+  latens_table_options comma;
+  latens_table_options_default(&comma);
   comma.delim = ',';
   EXPECT_ERROR("x\n1\n2,3\n", &comma, LATENS_EPARSE, "data.csv:3: expected 1 field, found 2");
   EXPECT_ERROR("a,b\n1,2,\n", NULL, LATENS_EPARSE,
@@ -361,7 +369,8 @@ START_TEST(non_numeric_cell) {
   size_t len = (size_t)sprintf(text, "a,b,c,d\n");
   for (int i = 2; i < 17; i++) len += (size_t)sprintf(text + len, "%d,1.5,-2,3e2\n", i);
   len += (size_t)sprintf(text + len, "1,2,3,abc\n4,5,6,7\n");
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.numeric_only = 1, o.delim = ',';
   expect_error_len(text, len, &o, LATENS_EPARSE, "data.csv:17:4: expected a number, found \"abc\"");
   /* Tolerant: column d is TEXT (all NaN), the others are read. */
@@ -389,7 +398,8 @@ START_TEST(non_numeric_cell) {
 END_TEST
 
 START_TEST(nonfinite_literals) {
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   EXPECT_ERROR("x,y\n1,2\n3,inf\n", &o, LATENS_EPARSE,
                "data.csv:3:2: non-finite number \"inf\" not allowed");
   o.numeric_only = 1;
@@ -429,7 +439,8 @@ START_TEST(empty_and_header_only) {
   unlink(path);
   EXPECT_ERROR("\n  \n\r\n", NULL, LATENS_EPARSE, "data.csv: empty file, no rows");
   EXPECT_ERROR("\xEF\xBB\xBF", NULL, LATENS_EPARSE, "data.csv: empty file, no rows");
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.comment = '#';
   EXPECT_ERROR("# nothing\n  # here\n", &o, LATENS_EPARSE, "data.csv: empty file, no rows");
   EXPECT_ERROR("a,b,c,d\n", NULL, LATENS_EPARSE, "data.csv: header only, no data rows");
@@ -488,7 +499,8 @@ START_TEST(over_long_line) {
   ck_assert_str_eq(last_message(), want);
   unlink(path);
   /* The limit is inclusive: a line of exactly max_line bytes is read. */
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.max_line = 7;
   ck_assert_int_eq(READ("a,b,c,d\n1,2,3,4\n", &o, &t), LATENS_OK);
   latens_table_free(t);
@@ -593,7 +605,8 @@ START_TEST(quotes_nul_comments_delimiters) {
   ck_assert_int_eq(READ("a,\xff\xfe\n1,\xc3\x28\n", NULL, &t), LATENS_OK);
   ck_assert_str_eq(latens_table_name(t, 1), "\xff\xfe");
   latens_table_free(t);
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.comment = '#';
   ck_assert_int_eq(READ("# a comment\na,b # names\n1,2\n# more\n3,\"#4\"\n", &o, &t), LATENS_OK);
   ck_assert_uint_eq(latens_table_nrow(t), 2);
@@ -605,7 +618,7 @@ START_TEST(quotes_nul_comments_delimiters) {
   ck_assert_int_eq(latens_table_delim(t), '\t');
   ck_assert_str_eq(latens_table_name(t, 2), "c,d");
   latens_table_free(t);
-  o = latens_table_options_default();
+  latens_table_options_default(&o);
   o.delim = ';';
   ck_assert_int_eq(READ("a,b\n1,2\n", &o, &t), LATENS_OK);
   ck_assert_uint_eq(latens_table_ncol(t), 1);
@@ -616,7 +629,8 @@ END_TEST
 
 START_TEST(bad_arguments) {
   latens_table *t = NULL;
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   ck_assert_int_eq(latens_table_read(NULL, NULL, &t), LATENS_EINVAL);
   ck_assert_int_eq(latens_table_read("", NULL, &t), LATENS_EINVAL);
   ck_assert_int_eq(latens_table_read("x.csv", NULL, NULL), LATENS_EINVAL);
@@ -626,13 +640,13 @@ START_TEST(bad_arguments) {
   o.delim = 'x';
   EXPECT_ERROR("1\n", &o, LATENS_EINVAL,
                "latens_table_read: delimiter 120 is not ',' ';' tab, space or auto");
-  o = latens_table_options_default(), o.header = 5;
+  latens_table_options_default(&o), o.header = 5;
   EXPECT_ERROR("1\n", &o, LATENS_EINVAL, "latens_table_read: header mode 5 is not NO, YES or AUTO");
-  o = latens_table_options_default(), o.max_line = 0;
+  latens_table_options_default(&o), o.max_line = 0;
   EXPECT_ERROR("1\n", &o, LATENS_EINVAL, "latens_table_read: max_line 0 outside [1, 2^31]");
-  o = latens_table_options_default(), o.na = NULL;
+  latens_table_options_default(&o), o.na = NULL;
   EXPECT_ERROR("1\n", &o, LATENS_EINVAL, "latens_table_read: na is NULL with n_na > 0");
-  o = latens_table_options_default(), o.comment = '"';
+  latens_table_options_default(&o), o.comment = '"';
   EXPECT_ERROR("1\n", &o, LATENS_EINVAL, "latens_table_read: comment character 34 is not usable");
   /* Accessors are NULL-safe and range-checked. */
   latens_table_free(NULL);
@@ -683,7 +697,8 @@ START_TEST(writer_special_values_and_locale) {
   ck_assert_int_eq(latens_table_write_csv_stream(f, &m, names), LATENS_OK);
   fclose(f);
   ck_assert_str_eq(buf, "a,\"\",\" b\",\"c;d\"\n0.10000000000000001,NA,Inf,-Inf\n");
-  latens_table_options o = latens_table_options_default();
+  latens_table_options o;
+  latens_table_options_default(&o);
   o.allow_nonfinite = 1;
   latens_table *t = NULL;
   ck_assert_int_eq(read_mem(buf, strlen(buf), &o, &t), LATENS_OK);

@@ -51,6 +51,12 @@ int cli_parse_ulong(const char *s, unsigned long *out);
 int cli_parse_int(const char *s, int lo, int hi, int *out);
 int cli_parse_double(const char *s, double *out);
 
+/* The shortest of %.15g..%.17g that reads back exactly (1469.1, not 1469.0999999999999);
+ * NaN as "-". */
+void cli_format_number(char *buf, size_t n, double x);
+/* fputs with control bytes shown as '?': names from data files never reach a terminal raw. */
+void cli_fputs_printable(FILE *f, const char *s);
+
 /* Where results go: stdout, or -o FILE through an atomic writer.  cli_out_close commits
  * (ok != 0) or discards (ok == 0) and returns 0 on success. */
 typedef struct cli_out cli_out;

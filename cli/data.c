@@ -72,39 +72,6 @@ static range column_range(const latens_table *t, size_t j) {
   return r;
 }
 
-/* Shortest of %.15g .. %.17g that reads back as x: 0.1, not 0.10000000000000001. */
-static void fmt_number(char *buf, size_t n, double x) {
-  if (isnan(x)) {
-    snprintf(buf, n, "-");
-    return;
-  }
-  for (int digits = 15; digits <= 17; digits++) {
-    snprintf(buf, n, "%.*g", digits, x);
-    if (strtod(buf, NULL) == x) return;
-  }
-}
-
-/* Names may hold bytes that are not UTF-8 (text is not validated by the reader); JSON
- * must be, so invalid sequences become U+FFFD. */
-static char *utf8_clean(const char *s) {
-  size_t n = strlen(s);
-  char *out = malloc(3 * n + 1), *w = out;
-  if (!out) return NULL;
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-    int ok = len > 0 && (*p != 0xC0 && *p != 0xC1 && *p < 0xF5);
-    for (int k = 1; ok && k < len; k++) ok = (p[k] & 0xC0) == 0x80;
-    if (ok) {
-      memcpy(w, p, (size_t)len), w += len, p += len;
-    } else {
-      memcpy(w, "\xEF\xBF\xBD", 3), w += 3, p++;
-    }
-  }
-  *w = '\0';
-  return out;
-}
-
 static int print_json(FILE *f, const latens_table *t, const char *file) {
   cli_json j;
   cli_json_begin(&j, f);
@@ -113,8 +80,7 @@ static int print_json(FILE *f, const latens_table *t, const char *file) {
   cli_json_key(&j, "columns"), cli_json_int(&j, (long long)latens_table_ncol(t));
   cli_json_key(&j, "column"), cli_json_array(&j);
   for (size_t c = 0; c < latens_table_ncol(t); c++) {
-    char *name = utf8_clean(latens_table_name(t, c));
-    if (!name) return 1;
+    const char *name = latens_table_name(t, c);
     range r = column_range(t, c);
     cli_json_object(&j);
     cli_json_key(&j, "name"), cli_json_string(&j, name);
@@ -123,7 +89,6 @@ static int print_json(FILE *f, const latens_table *t, const char *file) {
     cli_json_key(&j, "min"), cli_json_number(&j, r.min);
     cli_json_key(&j, "max"), cli_json_number(&j, r.max);
     cli_json_close(&j, '}');
-    free(name);
   }
   cli_json_close(&j, ']');
   cli_json_end(&j);
@@ -139,7 +104,9 @@ static int width(const char *s) { /* display columns, counting UTF-8 sequences o
 static void print_human(FILE *f, const latens_table *t, const char *file) {
   size_t p = latens_table_ncol(t);
   int d = latens_table_delim(t);
-  fprintf(f, "file:       %s\nrows:       %zu\ncolumns:    %zu\n", file, latens_table_nrow(t), p);
+  fputs("file:       ", f);
+  cli_fputs_printable(f, file);
+  fprintf(f, "\nrows:       %zu\ncolumns:    %zu\n", latens_table_nrow(t), p);
   fprintf(f, "delimiter:  %s\nheader:     %s\n\n",
           d == ',' ? "comma" : d == ';' ? "semicolon" : d == '\t' ? "tab" : "whitespace",
           latens_table_has_header(t) ? "yes" : "no");
@@ -147,7 +114,7 @@ static void print_human(FILE *f, const latens_table *t, const char *file) {
   char lo[32], hi[32];
   for (size_t j = 0; j < p; j++) {
     range r = column_range(t, j);
-    fmt_number(lo, sizeof lo, r.min), fmt_number(hi, sizeof hi, r.max);
+    cli_format_number(lo, sizeof lo, r.min), cli_format_number(hi, sizeof hi, r.max);
     int wn = width(latens_table_name(t, j));
     wname = wn > wname ? wn : wname;
     wmin = (int)strlen(lo) > wmin ? (int)strlen(lo) : wmin;
@@ -158,9 +125,10 @@ static void print_human(FILE *f, const latens_table *t, const char *file) {
   for (size_t j = 0; j < p; j++) {
     const char *name = latens_table_name(t, j);
     range r = column_range(t, j);
-    fmt_number(lo, sizeof lo, r.min), fmt_number(hi, sizeof hi, r.max);
+    cli_format_number(lo, sizeof lo, r.min), cli_format_number(hi, sizeof hi, r.max);
     /* printf pads by bytes; pad by display width so non-ASCII names stay aligned. */
-    fprintf(f, "%s%*s  %-7s  %9zu  %*s  %*s\n", name, wname - width(name), "",
+    cli_fputs_printable(f, name); /* no terminal escapes from a data file */
+    fprintf(f, "%*s  %-7s  %9zu  %*s  %*s\n", wname - width(name), "",
             latens_table_type_name(latens_table_type(t, j)), latens_table_missing(t, j), wmin, lo,
             wmax, hi);
   }

@@ -269,18 +269,30 @@ void cli_json_close(cli_json *j, char closer) {
   if (j->depth > 0) j->depth--;
 }
 void cli_json_string(cli_json *j, const char *s) { json_value_sep(j); json_raw_string(j->f, s); }
+void cli_format_number(char *buf, size_t n, double x) {
+  if (isnan(x)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, n, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x) return;
+  }
+}
+
+void cli_fputs_printable(FILE *f, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+    fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
 void cli_json_number(cli_json *j, double x) {
   json_value_sep(j);
   if (!isfinite(x)) {
     fputs("null", j->f);
     return;
   }
-  /* The shortest of %.15g..%.17g that reads back exactly: 1469.1, not 1469.0999999999999. */
   char buf[32];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (strtod(buf, NULL) == x) break;
-  }
+  cli_format_number(buf, sizeof buf, x);
   fputs(buf, j->f);
 }
 void cli_json_int(cli_json *j, long long x) { json_value_sep(j); fprintf(j->f, "%lld", x); }

@@ -94,6 +94,9 @@ expect 2 "seed with a leading blank" -- "$LATENS" demo --seed " 5"
 printf 'a\n1\n' >"$tmp/caf$(printf '\351').csv"
 expect 0 "describe a Latin-1 file name" -- "$LATENS" data describe --json "$tmp/caf$(printf '\351').csv"
 contains "$tmp/out" 'caf\ufffd.csv' "invalid UTF-8 becomes U+FFFD in JSON"
+printf 'a\033[31mred,b\n1,2\n' >"$tmp/ctrl.csv"
+expect 0 "describe a name with an escape sequence" -- "$LATENS" data describe "$tmp/ctrl.csv"
+if ! grep -q "$(printf '\033')" "$tmp/out"; then ok; else bad "escape byte reached the terminal"; fi
 mkdir -p "$tmp/baddata" && printf 'time,value\n1,2\n2,x\n' >"$tmp/baddata/nile.csv"
 expect 2 "demo on a broken nile.csv" -- "$LATENS" demo --json --data "$tmp/baddata"
 if [ ! -s "$tmp/out" ]; then ok; else bad "failed demo printed: $(cat "$tmp/out")"; fi

@@ -62,9 +62,19 @@ LATENS_EXPORT int latens_logsumexp_cols(const latens_mat *X, const latens_vec *w
  *
  * Computed as exp(A - rowmax A) * exp(B - colmax B) by cblas_dgemm, then log and the shifts
  * added back.  Entries where that product is too small to be accurate (the row of A and the
- * column of B peak at different k, more than ~700 nats apart) are recomputed directly, so the
- * result is accurate everywhere; rows or columns that are entirely -Inf give -Inf, NaN
- * propagates to its whole row (from A) or column (from B), and +Inf meets -Inf as NaN.
+ * column of B peak at different k, more than ~700 nats apart) are recomputed directly as
+ * log-sum-exps; rows or columns that are entirely -Inf give -Inf, NaN propagates to its
+ * whole row (from A) or column (from B), and +Inf meets -Inf as NaN.
+ *
+ * Accuracy is absolute, not relative: |error in C[i,j]| is about
+ * eps (|rowmax_i A| + |colmax_j B| + |C[i,j]|) + K eps (eps = 2^-52; K eps is the dgemm's
+ * worst case, typically nearer sqrt(K) eps).  Why: the dgemm adds nonnegative terms, so
+ * its relative error is at most ~K eps (plus the exp kernels' few ulp), which the log turns
+ * into an absolute error of that size; the shifted exponents of the dominant terms (they
+ * add up to about C - rowmax - colmax) and the final rowmax + colmax + log each round at
+ * the scale of those three magnitudes.  So with rows near +1e6 and columns near -1e6 an entry
+ * near 0 is good to only ~1e6 eps ~ 2e-10.  A direct evaluation forms A[i,k] + B[k,j] and
+ * rounds at the same scale; the recomputed entries obey the same bound.
  *
  * work: latens_logmatmul_work_size(m, K, n) doubles (0 when that count overflows size_t), or
  * NULL to allocate internally (pass a buffer when calling in a loop).  C must not overlap A,

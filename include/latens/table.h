@@ -32,15 +32,20 @@ LATENS_EXPORT void latens_atomic_abort(latens_atomic_file *f);
  * holding only a comment when a comment character is set, are skipped (so in a one-column
  * file a missing value needs a token such as NA); line numbers in messages count every
  * physical line from 1.  A UTF-8 byte-order mark, CRLF line ends and a missing final
- * newline are accepted.  Fields may be quoted with "..." ("" inside stands for one quote);
- * quoted numbers are numbers.  Unquoted fields are trimmed of blanks.  If the first row
- * ends with the delimiter, every row must (the empty field it makes is dropped): some
- * exporters terminate fields rather than separate them.  Text need not be valid UTF-8.
+ * newline are accepted; bare CR line ends (classic Mac OS) are refused, found as a CR
+ * followed by anything but LF on the first line (even inside quotes).  Fields may be
+ * quoted with "..." ("" inside stands for one quote); quoted numbers are numbers.
+ * Unquoted fields are trimmed of blanks.  If the first row ends with the delimiter, every
+ * row must (the empty field it makes is dropped): some exporters terminate fields rather
+ * than separate them.  Text need not be valid UTF-8.
  *
  * Numbers are read in the C locale whatever setlocale says, correctly rounded (values
  * written with %.17g read back exactly).  Hexadecimal literals are not numbers.  nan, inf
  * and infinity (any case, optional sign) are errors unless allow_nonfinite is set, since
- * they mostly betray a broken upstream computation.
+ * they mostly betray a broken upstream computation; a number beyond the double range
+ * (1e999) is always an error.  The tolerant reader reports either only once the input is
+ * read, and not at all in a column that turns out TEXT (where such cells are text); the
+ * error names the first such cell (by line, then column) outside TEXT columns.
  *
  * Errors (LATENS_EPARSE, or LATENS_EIO for files that cannot be opened or read) are
  * reported as "NAME:LINE:COL: message", LINE and COL 1-based (COL counts fields), either

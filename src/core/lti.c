@@ -1,21 +1,19 @@
 /* core/lti.c: matrix exponential (Padé scaling and squaring), exact LTI discretisation (Van
- * Loan on a short step, then doubling) and the continuous Lyapunov equation (Bartels-Stewart).
+ * Loan on a short step, then doubling) and the helpers they share with the continuous
+ * Lyapunov solver in lyap.c (through lti_impl.h).
  *
  * The hot path is small: gp and sde discretise states of d = 2..12 once per distinct step
  * length, which on an irregular grid is once per time point.  So the exponential works in
  * a preallocated workspace, multiplies small matrices with plain loops (a CBLAS call costs
  * more than a 4x4 product) and solves the Padé system with its own partial-pivoting LU
  * instead of GSL's, which would need row-major copies and can reach gsl_error. */
-#include "internal.h"
+#include "lti_impl.h"
 
-#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h>
-#include <gsl/gsl_eigen.h>
-#include <gsl/gsl_errno.h>
 #include <latens/lti.h>
 
 /* m*n*k above which a product goes to CBLAS.  Measured with this file's flags against
@@ -28,8 +26,6 @@ enum { SMALL_MNK = 150, SMALL_TRSM = 16 };
 enum { EXPM_STACK_N = 8, LTI_STACK_D = 4, NOISE_STACK_D = 64 };
 /* Buffers of order n^2 in an expm workspace. */
 enum { EXPM_NBUF = 7 };
-
-static const double U_ROUND = DBL_EPSILON / 2;
 
 /* Higham (2005), Table 2.3: largest ||A||_1 for which the [m/m] Padé approximant has relative
  * backward error <= 2^-53, for m = 3, 5, 7, 9, 13. */
@@ -62,22 +58,22 @@ struct latens_lti_workspace {
   double *buf; /* lti_doubles(d) */
 };
 
-/* ---------------------------------------------------------------- small helpers */
+/* ---------------------------------------------------------------- small helpers
+ * The latens_lti_* ones are shared with lyap.c and documented in lti_impl.h. */
 
-/* A NULL matrix or failed view is an error; so is an ld CBLAS cannot take. */
-static int mat_bad(const latens_mat *m) {
+int latens_lti_mat_bad(const latens_mat *m) {
   return !m || (!m->data && m->nrow && m->ncol) || (m->data && m->ld < m->nrow) ||
          m->nrow > (size_t)INT_MAX || m->ncol > (size_t)INT_MAX || m->ld > (size_t)INT_MAX;
 }
 
-static int shape_is(const char *fn, const char *name, const latens_mat *m, size_t r, size_t c) {
+int latens_lti_shape_is(const char *fn, const char *name, const latens_mat *m, size_t r, size_t c) {
   if (m->nrow == r && m->ncol == c) return LATENS_OK;
   latens_errorf(__FILE__, __LINE__, LATENS_EBADLEN, "%s: %s is %zux%zu, expected %zux%zu", fn,
                 name, m->nrow, m->ncol, r, c);
   return LATENS_EBADLEN;
 }
 
-static int all_finite(const char *fn, const char *name, const latens_mat *m) {
+int latens_lti_all_finite(const char *fn, const char *name, const latens_mat *m) {
   for (size_t j = 0; j < m->ncol; j++)
     for (size_t i = 0; i < m->nrow; i++)
       if (!isfinite(LATENS_MAT(m, i, j))) {
@@ -88,25 +84,13 @@ static int all_finite(const char *fn, const char *name, const latens_mat *m) {
   return LATENS_OK;
 }
 
-/* x 2^k.  A multiplication by a normal power of 2 rounds as ldexp does (once, and only on
- * underflow or overflow) at a fraction of the cost of the libm call: ldexp and scalbn were
- * 14% of the instructions of a d = 2 discretisation (callgrind), as the loops here scale
- * every entry of a matrix. */
-static inline double scale2(double x, int k) {
-  if (k < -1022 || k > 1023) return ldexp(x, k);
-  const uint64_t bits = (uint64_t)(k + 1023) << 52;
-  double p;
-  memcpy(&p, &bits, sizeof p);
-  return x * p;
-}
-
 static int buf_finite(const double *a, size_t n) {
   for (size_t k = 0; k < n; k++)
     if (!isfinite(a[k])) return 0;
   return 1;
 }
 
-static int buf_finite_mat(const latens_mat *m) {
+int latens_lti_buf_finite_mat(const latens_mat *m) {
   for (size_t j = 0; j < m->ncol; j++)
     if (!buf_finite(m->data + j * m->ld, m->nrow)) return 0;
   return 1;
@@ -143,10 +127,8 @@ static int halvings(double m, int e, double theta) {
   return s > 0 ? (int)s : 0;
 }
 
-/* C <- alpha op(A) op(B) + beta C for column-major blocks; ta/tb non-zero for transposes.
- * beta == 0 never reads C.  C must not overlap A or B. */
-static void mm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const double *A,
-               size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc) {
+void latens_lti_mm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const double *A,
+                   size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc) {
   if (m == 0 || n == 0) return;
   if (m * n * k > SMALL_MNK) {
     cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
@@ -171,7 +153,7 @@ static void mm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const
   }
 }
 
-static void symmetrize(double *a, size_t n, size_t ld) {
+void latens_lti_symmetrize(double *a, size_t n, size_t ld) {
   for (size_t j = 0; j < n; j++)
     for (size_t i = j + 1; i < n; i++) {
       double s = 0.5 * (a[i + j * ld] + a[j + i * ld]);
@@ -292,12 +274,8 @@ static int norm_less(double x, int e, double y, int f) {
   return scale2(x / y, e - f) < 1.0;
 }
 
-/* s <- a (n x n, ld lda) balanced by D = diag(2^ex), or a itself if balancing does not
- * reduce ||.||_1 (inf_too: max(||.||_1, ||.||_inf)): on matrices that balancing does not
- * help it can increase the error.  Returns 1 if the balanced copy is kept; *nrm, *e give
- * the norm of s as from norm_1inf. */
-static int balance_kept(size_t n, const double *a, size_t lda, double *s, double *ex, int inf_too,
-                        double *nrm, int *e) {
+int latens_lti_balance_kept(size_t n, const double *a, size_t lda, double *s, double *ex,
+                            int inf_too, double *nrm, int *e) {
   copy_block(n, n, a, lda, s, n);
   *nrm = norm_1inf(s, n, n, inf_too, e);
   if (n < 2 || !balance(n, s, ex)) return 0;
@@ -322,27 +300,27 @@ static int expm_core(size_t n, const double *a, size_t lda, double *e, size_t ld
          *Z = Y + nn, *exv = Z + nn;
   int ex;
   double nrm;
-  const int bal = balance_kept(n, a, lda, S, exv, 0, &nrm, &ex);
+  const int bal = latens_lti_balance_kept(n, a, lda, S, exv, 0, &nrm, &ex);
   int mi = 0; /* index of the degree: the first theta that bounds ||A||_1 */
   while (mi < 4 && scale2(nrm, ex) > THETA[mi]) mi++;
   const int s = mi == 4 ? halvings(nrm, ex, THETA[4]) : 0;
   if (s)
     for (size_t k = 0; k < nn; k++) S[k] = scale2(S[k], -s);
-  mm(0, 0, n, n, n, 1.0, S, n, S, n, 0.0, P2, n);
+  latens_lti_mm(0, 0, n, n, n, 1.0, S, n, S, n, 0.0, P2, n);
   const int m = PADE_M[mi];
-  if (m >= 5) mm(0, 0, n, n, n, 1.0, P2, n, P2, n, 0.0, P4, n);
-  if (m >= 7) mm(0, 0, n, n, n, 1.0, P4, n, P2, n, 0.0, P6, n);
+  if (m >= 5) latens_lti_mm(0, 0, n, n, n, 1.0, P2, n, P2, n, 0.0, P4, n);
+  if (m >= 7) latens_lti_mm(0, 0, n, n, n, 1.0, P4, n, P2, n, 0.0, P6, n);
   double *R;
   int status;
   if (m <= 9) {
     const double *b = m == 3 ? PADE3 : m == 5 ? PADE5 : m == 7 ? PADE7 : PADE9;
-    if (m == 9) mm(0, 0, n, n, n, 1.0, P4, n, P4, n, 0.0, Z, n);
+    if (m == 9) latens_lti_mm(0, 0, n, n, n, 1.0, P4, n, P4, n, 0.0, Z, n);
     const double *pw[4] = {P2, P4, P6, Z};
     double odd[4] = {0}, even[4] = {0};
     const int np = (m - 1) / 2;
     for (int t = 0; t < np; t++) odd[t] = b[2 * t + 3], even[t] = b[2 * t + 2];
     combo(n, X, np, odd, pw, b[1]);
-    mm(0, 0, n, n, n, 1.0, S, n, X, n, 0.0, Y, n); /* U */
+    latens_lti_mm(0, 0, n, n, n, 1.0, S, n, X, n, 0.0, Y, n); /* U */
     combo(n, X, np, even, pw, b[0]);              /* V */
     if ((status = pade_ratio(n, Y, X))) return status;
     R = Y;
@@ -353,16 +331,16 @@ static int expm_core(size_t n, const double *a, size_t lda, double *e, size_t ld
     const double c3[3] = {b[12], b[10], b[8]}, c4[3] = {b[6], b[4], b[2]};
     combo(n, X, 3, c1, pw, 0.0);
     combo(n, Y, 3, c2, pw, b[1]);
-    mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n);
-    mm(0, 0, n, n, n, 1.0, S, n, Y, n, 0.0, Z, n); /* U */
+    latens_lti_mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n);
+    latens_lti_mm(0, 0, n, n, n, 1.0, S, n, Y, n, 0.0, Z, n); /* U */
     combo(n, X, 3, c3, pw, 0.0);
     combo(n, Y, 3, c4, pw, b[0]);
-    mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n); /* V */
+    latens_lti_mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n); /* V */
     if ((status = pade_ratio(n, Z, Y))) return status;
     R = Z;
     double *T = P2;
     for (int k = 0; k < s; k++) {
-      mm(0, 0, n, n, n, 1.0, R, n, R, n, 0.0, T, n);
+      latens_lti_mm(0, 0, n, n, n, 1.0, R, n, R, n, 0.0, T, n);
       double *t = R;
       R = T, T = t;
     }
@@ -407,17 +385,19 @@ void latens_expm_workspace_free(latens_expm_workspace *w) {
 
 int latens_expm(const latens_mat *A, latens_mat *E, latens_expm_workspace *w) {
   static const char fn[] = "latens_expm";
-  if (mat_bad(A) || mat_bad(E)) LATENS_ERROR("latens_expm: NULL matrix", LATENS_EINVAL);
+  if (latens_lti_mat_bad(A) || latens_lti_mat_bad(E))
+    LATENS_ERROR("latens_expm: NULL matrix", LATENS_EINVAL);
   int status;
   const size_t n = A->nrow;
-  if ((status = shape_is(fn, "A", A, n, n)) || (status = shape_is(fn, "E", E, n, n)))
+  if ((status = latens_lti_shape_is(fn, "A", A, n, n)) ||
+      (status = latens_lti_shape_is(fn, "E", E, n, n)))
     return status;
   if (n == 0) return LATENS_OK;
   if (n > 46340) LATENS_ERROR("latens_expm: order too large for CBLAS", LATENS_EINVAL);
   if (w && w->n < n)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_expm: workspace of order %zu for a %zux%zu matrix",
                   w->n, n, n);
-  if ((status = all_finite(fn, "A", A))) return status;
+  if ((status = latens_lti_all_finite(fn, "A", A))) return status;
   double stack[EXPM_NBUF * EXPM_STACK_N * EXPM_STACK_N + EXPM_STACK_N], *heap = NULL, *buf = stack;
   if (w) buf = w->buf;
   else if (n > EXPM_STACK_N) {
@@ -499,9 +479,9 @@ static int van_loan(size_t d, const double *F, const double *G, double dt, doubl
   if (status) return status;
   for (size_t j = 0; j < d; j++) /* A_h = Φ22^T */
     for (size_t i = 0; i < d; i++) Ah[i + j * d] = M[(d + j) + (d + i) * n2];
-  mm(0, 0, d, d, d, 1.0, Ah, d, M + d * n2, n2, 0.0, Qh, d); /* 2^g Q_h = A_h Φ12 */
+  latens_lti_mm(0, 0, d, d, d, 1.0, Ah, d, M + d * n2, n2, 0.0, Qh, d); /* 2^g Q_h = A_h Φ12 */
   for (size_t t = 0; t < d * d; t++) Qh[t] = scale2(Qh[t], -g);
-  symmetrize(Qh, d, d);
+  latens_lti_symmetrize(Qh, d, d);
   *doublings = k;
   return LATENS_OK;
 }
@@ -512,7 +492,7 @@ static int balance_model(size_t d, const latens_mat *F, const latens_mat *G, dou
                          double *Gb, double *ex) {
   double nrm;
   int e;
-  const int bal = balance_kept(d, F->data, F->ld, Fb, ex, 1, &nrm, &e);
+  const int bal = latens_lti_balance_kept(d, F->data, F->ld, Fb, ex, 1, &nrm, &e);
   for (size_t j = 0; j < d; j++)
     for (size_t i = 0; i < d; i++)
       Gb[i + j * d] = scale2(LATENS_MAT(G, i, j), bal ? -(int)(ex[i] + ex[j]) : 0);
@@ -522,12 +502,15 @@ static int balance_model(size_t d, const latens_mat *F, const latens_mat *G, dou
 int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt, latens_mat *A,
                           latens_mat *Q, latens_lti_workspace *w) {
   static const char fn[] = "latens_lti_discretize";
-  if (mat_bad(F) || mat_bad(LQLt) || mat_bad(A) || mat_bad(Q))
+  if (latens_lti_mat_bad(F) || latens_lti_mat_bad(LQLt) || latens_lti_mat_bad(A) ||
+      latens_lti_mat_bad(Q))
     LATENS_ERROR("latens_lti_discretize: NULL matrix", LATENS_EINVAL);
   const size_t d = F->nrow;
   int status;
-  if ((status = shape_is(fn, "F", F, d, d)) || (status = shape_is(fn, "LQLt", LQLt, d, d)) ||
-      (status = shape_is(fn, "A", A, d, d)) || (status = shape_is(fn, "Q", Q, d, d)))
+  if ((status = latens_lti_shape_is(fn, "F", F, d, d)) ||
+      (status = latens_lti_shape_is(fn, "LQLt", LQLt, d, d)) ||
+      (status = latens_lti_shape_is(fn, "A", A, d, d)) ||
+      (status = latens_lti_shape_is(fn, "Q", Q, d, d)))
     return status;
   if (!isfinite(dt)) LATENS_ERRORF(LATENS_ENOTFINITE, "latens_lti_discretize: dt = %g", dt);
   if (dt < 0.0) LATENS_ERRORF(LATENS_EDOM, "latens_lti_discretize: dt = %g < 0", dt);
@@ -536,7 +519,9 @@ int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt
   if (w && w->d < d)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_lti_discretize: workspace for d = %zu, state d = %zu",
                   w->d, d);
-  if ((status = all_finite(fn, "F", F)) || (status = all_finite(fn, "LQLt", LQLt))) return status;
+  if ((status = latens_lti_all_finite(fn, "F", F)) ||
+      (status = latens_lti_all_finite(fn, "LQLt", LQLt)))
+    return status;
   if (dt == 0.0) {
     latens_mat_set_identity(A);
     latens_mat_set_zero(Q);
@@ -560,10 +545,10 @@ int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt
   /* Doubling: Q_2h = Q_h + A_h Q_h A_h^T, A_2h = A_h^2.  Once A_h underflows to zero the
    * remaining doublings change nothing. */
   for (int i = 0; i < k && !all_zero(Ah, dd); i++) {
-    mm(0, 0, d, d, d, 1.0, Ah, d, Qh, d, 0.0, T, d);
-    mm(0, 1, d, d, d, 1.0, T, d, Ah, d, 1.0, Qh, d);
-    symmetrize(Qh, d, d);
-    mm(0, 0, d, d, d, 1.0, Ah, d, Ah, d, 0.0, T, d);
+    latens_lti_mm(0, 0, d, d, d, 1.0, Ah, d, Qh, d, 0.0, T, d);
+    latens_lti_mm(0, 1, d, d, d, 1.0, T, d, Ah, d, 1.0, Qh, d);
+    latens_lti_symmetrize(Qh, d, d);
+    latens_lti_mm(0, 0, d, d, d, 1.0, Ah, d, Ah, d, 0.0, T, d);
     memcpy(Ah, T, dd * sizeof *T);
     if (!buf_finite(Ah, dd) || !buf_finite(Qh, dd)) break;
   }
@@ -601,15 +586,18 @@ done:
 
 int latens_lti_stationary_noise(const latens_mat *A, const latens_mat *Pinf, latens_mat *Q) {
   static const char fn[] = "latens_lti_stationary_noise";
-  if (mat_bad(A) || mat_bad(Pinf) || mat_bad(Q))
+  if (latens_lti_mat_bad(A) || latens_lti_mat_bad(Pinf) || latens_lti_mat_bad(Q))
     LATENS_ERROR("latens_lti_stationary_noise: NULL matrix", LATENS_EINVAL);
   const size_t d = A->nrow;
   int status;
-  if ((status = shape_is(fn, "A", A, d, d)) || (status = shape_is(fn, "Pinf", Pinf, d, d)) ||
-      (status = shape_is(fn, "Q", Q, d, d)))
+  if ((status = latens_lti_shape_is(fn, "A", A, d, d)) ||
+      (status = latens_lti_shape_is(fn, "Pinf", Pinf, d, d)) ||
+      (status = latens_lti_shape_is(fn, "Q", Q, d, d)))
     return status;
   if (d == 0) return LATENS_OK;
-  if ((status = all_finite(fn, "A", A)) || (status = all_finite(fn, "Pinf", Pinf))) return status;
+  if ((status = latens_lti_all_finite(fn, "A", A)) ||
+      (status = latens_lti_all_finite(fn, "Pinf", Pinf)))
+    return status;
   double stack[NOISE_STACK_D], *t = stack, *heap = NULL;
   if (d > NOISE_STACK_D) {
     if (!(heap = malloc(d * sizeof *heap)))
@@ -618,179 +606,14 @@ int latens_lti_stationary_noise(const latens_mat *A, const latens_mat *Pinf, lat
   }
   /* Column j of A Pinf A^T is A t with t = Pinf (row j of A)^T: one d-vector of scratch. */
   for (size_t j = 0; j < d; j++) {
-    mm(0, 1, d, 1, d, 1.0, Pinf->data, Pinf->ld, A->data + j, A->ld, 0.0, t, d);
+    latens_lti_mm(0, 1, d, 1, d, 1.0, Pinf->data, Pinf->ld, A->data + j, A->ld, 0.0, t, d);
     double *q = Q->data + j * Q->ld;
     memcpy(q, Pinf->data + j * Pinf->ld, d * sizeof *q);
-    mm(0, 0, d, 1, d, -1.0, A->data, A->ld, t, d, 1.0, q, d);
+    latens_lti_mm(0, 0, d, 1, d, -1.0, A->data, A->ld, t, d, 1.0, q, d);
   }
   free(heap);
-  symmetrize(Q->data, d, Q->ld);
-  if (!buf_finite_mat(Q))
+  latens_lti_symmetrize(Q->data, d, Q->ld);
+  if (!latens_lti_buf_finite_mat(Q))
     LATENS_ERRORF(LATENS_ERANGE, "%s: Pinf - A Pinf A^T overflows", fn);
   return LATENS_OK;
-}
-
-/* ---------------------------------------------------------------- Lyapunov */
-
-/* X <- solution of T11 X + X T22^T = R for p x p T11 and q x q T22 (p, q <= 2), R and X
- * p x q column-major, through the pq x pq Kronecker system I ⊗ T11 + T22 ⊗ I with partial
- * pivoting.  t11(r, c) = t1[r*ld1 + c] etc. (GSL's row-major T).  Returns non-zero if a pivot
- * is negligible against the system's largest entry. */
-static int small_sylvester(size_t p, size_t q, const double *t1, const double *t2, size_t ld,
-                           double *x) {
-  double K[4][5];
-  const size_t n = p * q;
-  double scale = 0.0;
-  for (size_t c = 0; c < q; c++)
-    for (size_t r = 0; r < p; r++) {
-      const size_t row = r + c * p;
-      for (size_t c2 = 0; c2 < q; c2++)
-        for (size_t r2 = 0; r2 < p; r2++)
-          K[row][r2 + c2 * p] =
-              (c == c2 ? t1[r * ld + r2] : 0.0) + (r == r2 ? t2[c * ld + c2] : 0.0);
-      K[row][n] = x[row];
-      for (size_t k = 0; k < n; k++) scale = fmax(scale, fabs(K[row][k]));
-    }
-  for (size_t j = 0; j < n; j++) {
-    size_t piv = j;
-    for (size_t i = j + 1; i < n; i++)
-      if (fabs(K[i][j]) > fabs(K[piv][j])) piv = i;
-    if (!(fabs(K[piv][j]) > 4.0 * U_ROUND * scale)) return 1;
-    if (piv != j)
-      for (size_t k = 0; k <= n; k++) {
-        double tmp = K[j][k];
-        K[j][k] = K[piv][k], K[piv][k] = tmp;
-      }
-    for (size_t i = j + 1; i < n; i++) {
-      const double f = K[i][j] / K[j][j];
-      for (size_t k = j; k <= n; k++) K[i][k] -= f * K[j][k];
-    }
-  }
-  for (size_t j = n; j-- > 0;) {
-    double s = K[j][n];
-    for (size_t k = j + 1; k < n; k++) s -= K[j][k] * x[k];
-    x[j] = s / K[j][j];
-  }
-  return 0;
-}
-
-/* Solve T Y + Y T^T = R in place (R, Y symmetric, d x d column-major) for quasi-upper-
- * triangular T stored row-major (GSL's Schur form; entries below the first subdiagonal are
- * ignored).  Blocks are taken bottom-up so that each block equation only needs blocks of Y
- * already known; Y is kept full so that those are plain reads.  start[] holds d + 1 slots. */
-static int quasi_tri_lyap(size_t d, const double *T, double *Y, size_t *start) {
-  size_t nb = 0;
-  for (size_t i = 0; i < d; nb++) {
-    start[nb] = i;
-    i += i + 1 < d && T[(i + 1) * d + i] != 0.0 ? 2 : 1;
-  }
-  start[nb] = d;
-  for (size_t kb = nb; kb-- > 0;)
-    for (size_t lb = nb; lb-- > kb;) {
-      const size_t k0 = start[kb], p = start[kb + 1] - k0, l0 = start[lb], q = start[lb + 1] - l0;
-      double x[4];
-      for (size_t c = 0; c < q; c++)
-        for (size_t r = 0; r < p; r++) {
-          const size_t i = k0 + r, j = l0 + c;
-          double s = Y[i + j * d];
-          for (size_t t = k0 + p; t < d; t++) s -= T[i * d + t] * Y[t + j * d];
-          for (size_t t = l0 + q; t < d; t++) s -= Y[i + t * d] * T[j * d + t];
-          x[r + c * p] = s;
-        }
-      if (small_sylvester(p, q, T + k0 * d + k0, T + l0 * d + l0, d, x)) return 1;
-      for (size_t c = 0; c < q; c++)
-        for (size_t r = 0; r < p; r++)
-          Y[(k0 + r) + (l0 + c) * d] = Y[(l0 + c) + (k0 + r) * d] = x[r + c * p];
-      if (kb == lb && p == 2) /* the diagonal block is symmetric: average its two solves */
-        Y[k0 + (k0 + 1) * d] = Y[(k0 + 1) + k0 * d] = 0.5 * (x[1] + x[2]);
-    }
-  return 0;
-}
-
-/* The real Schur form F = Z T Z^T by GSL of f (d x d, ld d; T and Z row-major in t and z),
- * with the largest real part of an eigenvalue in *re_max. */
-static int schur(size_t d, const double *f, double *t, double *z, double *ev, double *re_max) {
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < d; j++) t[i * d + j] = f[i + j * d];
-  gsl_matrix_view T = gsl_matrix_view_array(t, d, d), Z = gsl_matrix_view_array(z, d, d);
-  gsl_vector_complex_view e = gsl_vector_complex_view_array(ev, d);
-  /* Sizes match by construction, so GSL can only fail by not converging (a return code) or
-   * by running out of memory for its O(d) workspace, after our O(d^2) buffers succeeded. */
-  gsl_eigen_nonsymm_workspace *ws = gsl_eigen_nonsymm_alloc(d);
-  if (!ws) LATENS_ERROR("latens_lyap_solve: no memory for GSL's eigen workspace", LATENS_ENOMEM);
-  gsl_eigen_nonsymm_params(1, 0, ws); /* full T; no balancing, which would make Z non-orthogonal */
-  int s = gsl_eigen_nonsymm_Z(&T.matrix, &e.vector, &Z.matrix, ws);
-  gsl_eigen_nonsymm_free(ws);
-  if (s)
-    LATENS_ERRORF(LATENS_EMAXITER, "latens_lyap_solve: Schur (Francis QR) of the %zux%zu F did not "
-                  "converge (GSL status %d)", d, d, s);
-  *re_max = -INFINITY;
-  for (size_t i = 0; i < d; i++) *re_max = fmax(*re_max, ev[2 * i]);
-  return LATENS_OK;
-}
-
-/* With F~ = D^{-1} F D from balancing, P~ = D^{-1} P D^{-1} solves F~ P~ + P~ F~^T + C~ = 0
- * for C~ = D^{-1} C D^{-1} (exact scalings): graded states (Matérn) keep the relative accuracy
- * of their small entries. */
-int latens_lyap_solve(const latens_mat *F, const latens_mat *C, latens_mat *P) {
-  static const char fn[] = "latens_lyap_solve";
-  if (mat_bad(F) || mat_bad(C) || mat_bad(P))
-    LATENS_ERROR("latens_lyap_solve: NULL matrix", LATENS_EINVAL);
-  const size_t d = F->nrow;
-  int status;
-  if ((status = shape_is(fn, "F", F, d, d)) || (status = shape_is(fn, "C", C, d, d)) ||
-      (status = shape_is(fn, "P", P, d, d)))
-    return status;
-  if (d == 0) return LATENS_OK;
-  if ((status = all_finite(fn, "F", F)) || (status = all_finite(fn, "C", C))) return status;
-  const size_t dd = latens_mul_size(d, d);
-  double *buf = dd && dd < SIZE_MAX / 64 ? malloc((4 * dd + 3 * d) * sizeof *buf) : NULL;
-  size_t *start = buf ? malloc((d + 1) * sizeof *start) : NULL; /* Schur block starts */
-  if (!start) {
-    free(buf);
-    LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory for d = %zu", fn, d);
-  }
-  double *T = buf, *Z = T + dd, *Y = Z + dd, *W = Y + dd, *ev = W + dd, *ex = ev + 2 * d, re_max;
-  double nf;
-  int ef;
-  const int bal = balance_kept(d, F->data, F->ld, W, ex, 0, &nf, &ef);
-  const double tol = scale2((double)d * U_ROUND * nf, ef); /* stable to working precision */
-  if ((status = schur(d, W, T, Z, ev, &re_max))) goto done;
-  if (!(re_max < -tol)) {
-    latens_errorf(__FILE__, __LINE__, LATENS_ESING,
-                  "%s: F is not stable: an eigenvalue has real part %g (must be < -%g)", fn,
-                  re_max, tol);
-    status = LATENS_ESING;
-    goto done;
-  }
-  for (size_t j = 0; j < d; j++)
-    for (size_t i = 0; i < d; i++)
-      Y[i + j * d] = bal ? scale2(LATENS_MAT(C, i, j), -(int)(ex[i] + ex[j])) : LATENS_MAT(C, i, j);
-  /* Z is row-major, i.e. column-major Z^T.  R = -Z^T C Z, then Y solves T Y + Y T^T = R. */
-  mm(0, 0, d, d, d, 1.0, Z, d, Y, d, 0.0, W, d);
-  mm(0, 1, d, d, d, -1.0, W, d, Z, d, 0.0, Y, d);
-  symmetrize(Y, d, d);
-  if (quasi_tri_lyap(d, T, Y, start)) {
-    latens_errorf(__FILE__, __LINE__, LATENS_ESING,
-                  "%s: F P + P F^T is singular to working precision (eigenvalue real parts "
-                  "up to %g)", fn, re_max);
-    status = LATENS_ESING;
-    goto done;
-  }
-  mm(0, 0, d, d, d, 1.0, Y, d, Z, d, 0.0, W, d);           /* Y Z^T */
-  mm(1, 0, d, d, d, 1.0, Z, d, W, d, 0.0, P->data, P->ld); /* Z Y Z^T */
-  if (bal)
-    for (size_t j = 0; j < d; j++)
-      for (size_t i = 0; i < d; i++)
-        LATENS_MAT(P, i, j) = scale2(LATENS_MAT(P, i, j), (int)(ex[i] + ex[j]));
-  symmetrize(P->data, d, P->ld);
-  if (!buf_finite_mat(P)) {
-    latens_errorf(__FILE__, __LINE__, LATENS_ERANGE,
-                  "%s: P overflows (slowest eigenvalue real part %g)", fn, re_max);
-    status = LATENS_ERANGE;
-  }
-done:
-  free(start);
-  free(buf);
-  return status;
 }

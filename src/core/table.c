@@ -54,10 +54,12 @@ typedef struct {
 
 typedef struct {
   size_t missing;
-  /* First disallowed nan/inf in tolerant mode: an error at the end unless the column
-   * turns out to be TEXT, where such words are just text ("Nan" is a name). */
+  /* First disallowed nan/inf or out-of-range number in tolerant mode: an error at the end
+   * unless the column turns out to be TEXT, where such words are just text ("Nan" is a
+   * name, "1e999" a code). */
   size_t bad_line;
   char *bad_text;
+  int bad_range; /* bad_text is out of range (1) or non-finite (0) */
   int type;
 } column;
 
@@ -175,6 +177,14 @@ static int refill(reader *r) {
   return LATENS_OK;
 }
 
+/* A CR followed by anything but LF in s[0 .. n); a CR ending s is left to the caller
+ * (a CRLF split by the window, or the end of the input). */
+static int has_bare_cr(const char *s, size_t n) {
+  for (const char *p = s, *end = s + n; (p = memchr(p, '\r', (size_t)(end - p))); p++)
+    if (p + 1 < end && p[1] != '\n') return 1;
+  return 0;
+}
+
 /* The next physical line, without its line end; *line == NULL at the end of the input.
  * The byte after the line is a '\n' of the buffer: a sentinel for the field scanner, which
  * the number parser may also borrow. */
@@ -183,6 +193,12 @@ static int next_line(reader *r, char **line, size_t *len) {
   for (;;) {
     char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
     size_t stop = nl ? (size_t)(nl - r->buf) : r->end;
+    /* Old Mac files end lines with a bare CR, which would make the whole file one line and
+     * surface as a baffling "header only".  Only the first line is searched, so later lines
+     * cost nothing; its rescans while the window doubles add up to about twice its length. */
+    if (r->lineno == 0 && has_bare_cr(r->buf + r->beg, stop - r->beg))
+      return fail(r, LATENS_EPARSE, 1, 0,
+                  "bare CR line ends are not supported (convert to LF or CRLF)");
     if (stop - r->beg > r->opt.max_line) return too_long(r, r->lineno + 1);
     if (nl || (r->eof && r->beg < r->end)) {
       *line = r->buf + r->beg;
@@ -437,6 +453,15 @@ static int is_missing(const reader *r, const char *s, size_t n) {
   return 0;
 }
 
+/* Keeps a column's first bad cell for finish(), which reports it unless the column is TEXT. */
+static int defer_bad(const reader *r, column *c, const char *what, int range) {
+  if (c->bad_line) return LATENS_OK;
+  if (!(c->bad_text = strdup(what))) return fail(r, LATENS_ENOMEM, 0, 0, "out of memory");
+  c->bad_line = r->lineno;
+  c->bad_range = range;
+  return LATENS_OK;
+}
+
 static int store_cell(reader *r, size_t j, char *s, size_t n) {
   column *c = &r->col[j];
   double *out = &r->block[r->nblock + j * r->block_rows];
@@ -461,22 +486,21 @@ static int store_cell(reader *r, size_t j, char *s, size_t n) {
   case TOK_INT: return LATENS_OK;
   case TOK_REAL: c->type = LATENS_COL_REAL; return LATENS_OK;
   case TOK_RANGE:
+    *out = NAN;
     snippet(what, s, n);
-    return fail(r, LATENS_EPARSE, r->lineno, j + 1, "number out of range, found %s", what);
+    if (r->opt.numeric_only)
+      return fail(r, LATENS_EPARSE, r->lineno, j + 1, "number out of range, found %s", what);
+    return defer_bad(r, c, what, 1);
   case TOK_NONFINITE:
     if (r->opt.allow_nonfinite) {
       c->type = LATENS_COL_REAL;
       return LATENS_OK;
     }
+    *out = NAN;
     snippet(what, s, n);
     if (r->opt.numeric_only)
       return fail(r, LATENS_EPARSE, r->lineno, j + 1, "non-finite number %s not allowed", what);
-    *out = NAN;
-    if (!c->bad_line) {
-      if (!(c->bad_text = strdup(what))) return fail(r, LATENS_ENOMEM, 0, 0, "out of memory");
-      c->bad_line = r->lineno;
-    }
-    return LATENS_OK;
+    return defer_bad(r, c, what, 0);
   default:
     *out = NAN;
     if (r->opt.numeric_only) {
@@ -609,9 +633,14 @@ static int finish(reader *r, latens_table *t) {
     if (r->col[j].bad_line && r->col[j].type != LATENS_COL_TEXT &&
         (!worst || r->col[j].bad_line < r->col[worst - 1].bad_line))
       worst = j + 1;
-  if (worst)
-    return fail(r, LATENS_EPARSE, r->col[worst - 1].bad_line, worst,
-                "non-finite number %s not allowed", r->col[worst - 1].bad_text);
+  if (worst) {
+    const column *c = &r->col[worst - 1];
+    if (c->bad_range)
+      return fail(r, LATENS_EPARSE, c->bad_line, worst, "number out of range, found %s",
+                  c->bad_text);
+    return fail(r, LATENS_EPARSE, c->bad_line, worst, "non-finite number %s not allowed",
+                c->bad_text);
+  }
   t->type = malloc(latens_mul_size(r->ncol, sizeof *t->type));
   t->missing = malloc(latens_mul_size(r->ncol, sizeof *t->missing));
   t->data = calloc(1, sizeof *t->data);

@@ -2,7 +2,10 @@
 #ifndef LATENS_BENCH_H
 #define LATENS_BENCH_H
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double bench_now(void) {
   struct timespec ts;
@@ -23,6 +26,13 @@ static inline double bench_now(void) {
     }                                                                                         \
     (out_seconds) = best_;                                                                    \
   } while (0)
+
+/* mkstemp of $TMPDIR/latens-bench-STEM-XXXXXX into path (n bytes). */
+static inline int bench_mkstemp(char *path, size_t n, const char *stem) {
+  const char *root = getenv("TMPDIR");
+  snprintf(path, n, "%s/latens-bench-%s-XXXXXX", root && *root ? root : "/tmp", stem);
+  return mkstemp(path);
+}
 
 #include "../tests/splitmix.h"
 #define bench_unif latens_splitmix_unif

@@ -115,8 +115,8 @@ static int generate(const char *path, const char *fmt, size_t nrow, size_t ncol)
 int main(void) {
   latens_set_error_handler(NULL);
   int bad = 0;
-  char path[] = "/tmp/latens-bench-table-XXXXXX";
-  int fd = mkstemp(path);
+  char path[4096];
+  int fd = bench_mkstemp(path, sizeof path, "table");
   if (fd < 0) {
     perror("mkstemp");
     return 1;

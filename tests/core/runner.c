@@ -2,6 +2,7 @@
  * CK_RUN_CASE=name select one suite or test case. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <latens/latens.h>
 #include "suites.h"
 
@@ -10,6 +11,22 @@ const char *test_srcpath(const char *rel) {
   const char *root = getenv("LATENS_SRCDIR");
   snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", rel);
   return buf;
+}
+
+/* Temporary files and folders go under $TMPDIR (default /tmp), named latens-STEM-XXXXXX. */
+static void tmp_template(char *buf, size_t n, const char *stem) {
+  const char *root = getenv("TMPDIR");
+  snprintf(buf, n, "%s/latens-%s-XXXXXX", root && *root ? root : "/tmp", stem);
+}
+
+int test_mkstemp(char *path, size_t n, const char *stem) {
+  tmp_template(path, n, stem);
+  return mkstemp(path);
+}
+
+char *test_mkdtemp(char *dir, size_t n, const char *stem) {
+  tmp_template(dir, n, stem);
+  return mkdtemp(dir);
 }
 
 int main(void) {

@@ -56,10 +56,9 @@ static double cell(const latens_table *t, size_t i, size_t j) {
   return LATENS_MAT(latens_table_data(t), i, j);
 }
 
-/* A file under /tmp with these bytes; the caller unlinks it. */
-static void write_tmp(char path[64], const char *text, size_t len) {
-  snprintf(path, 64, "/tmp/latens-table-XXXXXX");
-  int fd = mkstemp(path);
+/* A temporary file with these bytes; the caller unlinks it. */
+static void write_tmp(char path[256], const char *text, size_t len) {
+  int fd = test_mkstemp(path, 256, "table");
   ck_assert_int_ge(fd, 0);
   ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
   close(fd);
@@ -116,7 +115,7 @@ START_TEST(round_trip_random_doubles) {
   LATENS_MAT(m, 2, 0) = 1.7976931348623157e308, LATENS_MAT(m, 3, 0) = -2.2250738585072014e-308;
   LATENS_MAT(m, 5, 4) = NAN;
   const char *names[P] = {"bits a", "b,c", "say \"hi\"", "u1", "u2", "u3", "int"};
-  char path[64];
+  char path[256];
   write_tmp(path, "", 0);
   ck_assert_int_eq(latens_table_write_csv(path, m, names), LATENS_OK);
   latens_table_options o;
@@ -206,7 +205,7 @@ START_TEST(growth_keeps_columns_apart) {
   char *text = malloc((size_t)N * 40 + 400);
   size_t len = (size_t)sprintf(text, "a_rather_long_header_name_to_skew_the_guess,b,c%0200d\n", 0);
   for (int i = 0; i < N; i++) len += (size_t)sprintf(text + len, "%d,%d.5,-%d\n", i, 2 * i, i);
-  char path[64];
+  char path[256];
   write_tmp(path, text, len);
   for (int pass = 0; pass < 2; pass++) {
     latens_table *t = NULL;
@@ -440,10 +439,10 @@ START_TEST(nonfinite_literals) {
 END_TEST
 
 START_TEST(empty_and_header_only) {
-  char path[64];
+  char path[256];
   write_tmp(path, "", 0);
   latens_table *t = NULL;
-  char want[128];
+  char want[512];
   ck_assert_int_eq(latens_table_read(path, NULL, &t), LATENS_EPARSE);
   ck_assert_ptr_null(t);
   snprintf(want, sizeof want, "%s: empty file, no rows", path);
@@ -498,7 +497,7 @@ static long max_rss_kib(void) {
 
 /* One 50 MB line: refused after buffering max_line (16 MiB), not the whole line. */
 START_TEST(over_long_line) {
-  char path[64];
+  char path[256];
   write_tmp(path, "a,b\n", 4);
   FILE *f = fopen(path, "a");
   static char chunk[1 << 20];
@@ -513,7 +512,7 @@ START_TEST(over_long_line) {
    * mean the line was buffered whole or split into fields. */
   if (!RUNNING_ON_VALGRIND) /* valgrind's shadow memory inflates the process's RSS */
     ck_assert_int_lt(max_rss_kib() - before, 256 * 1024);
-  char want[128];
+  char want[512];
   snprintf(want, sizeof want, "%s:2: line longer than 16777216 bytes (the max_line limit)", path);
   ck_assert_str_eq(last_message(), want);
   unlink(path);
@@ -575,7 +574,7 @@ START_TEST(stream_and_stdin) {
   ck_assert_double_eq(cell(t, 1, 1), 4.0);
   latens_table_free(t);
 
-  char path[64];
+  char path[256];
   write_tmp(path, "p\tq\n5\t6\n", 8);
   int saved = dup(0), in = open(path, O_RDONLY);
   ck_assert_int_ge(dup2(in, 0), 0);
@@ -714,14 +713,13 @@ END_TEST
 /* Switches LC_NUMERIC to a comma-decimal locale: an installed one, else de_DE compiled by
  * localedef (about 2 s, all local) into a fresh directory named by LOCPATH, stored in dir
  * for clean_locale.  0 when neither works: this test then checks only the C locale. */
-static int comma_locale(char dir[64]) {
+static int comma_locale(char dir[256]) {
   const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "de_DE", NULL};
   dir[0] = '\0';
   for (const char **l = names; *l; l++)
     if (setlocale(LC_NUMERIC, *l) && localeconv()->decimal_point[0] == ',') return 1;
   if (access("/usr/share/i18n/locales/de_DE", R_OK) != 0) return 0;
-  snprintf(dir, 64, "/tmp/latens-locale-XXXXXX");
-  if (!mkdtemp(dir)) return dir[0] = '\0', 0;
+  if (!test_mkdtemp(dir, 256, "locale")) return dir[0] = '\0', 0;
   char cmd[160];
   snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
   /* localedef exits 1 on mere warnings: setlocale below is the real test. */
@@ -746,7 +744,7 @@ START_TEST(writer_special_values_and_locale) {
   char buf[256] = "";
   FILE *f = fmemopen(buf, sizeof buf, "w");
   const char *names[] = {"a", "", " b", "c;d"};
-  char *old = strdup(setlocale(LC_NUMERIC, NULL)), dir[64];
+  char *old = strdup(setlocale(LC_NUMERIC, NULL)), dir[256];
   if (!comma_locale(dir))
     fprintf(stderr, "locale check skipped: no comma-decimal locale available\n");
   ck_assert_int_eq(latens_table_write_csv_stream(f, &m, names), LATENS_OK);

@@ -12,8 +12,7 @@
 static char dir[256];
 
 static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/latens-writer-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
+  ck_assert_ptr_nonnull(test_mkdtemp(dir, sizeof dir, "writer"));
 }
 
 static void slurp(const char *path, char *buf, size_t n) {

@@ -8,7 +8,6 @@
 #include "internal.h"
 
 #include <float.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,16 +125,6 @@ static void restore_lower(double *a, size_t n, size_t ld, const double *buf) {
   }
 }
 
-static int check_square(const latens_mat *A, const char *fn, const char *name) {
-  if (!A || (!A->data && A->nrow)) LATENS_ERRORF(LATENS_EINVAL, "%s: %s is NULL", fn, name);
-  if (A->nrow != A->ncol)
-    LATENS_ERRORF(LATENS_EBADLEN, "%s: %s is %zux%zu, not square", fn, name, A->nrow, A->ncol);
-  if (A->ld < A->nrow || A->ld > INT_MAX)
-    LATENS_ERRORF(LATENS_EINVAL, "%s: %s has leading dimension %zu for %zu rows", fn, name, A->ld,
-                  A->nrow);
-  return LATENS_OK;
-}
-
 /* Where the backup of the lower triangle lives; *heap is set when it had to be allocated. */
 static int backup_buffer(const latens_chol_options *o, size_t n, double *stack, double **buf,
                          double **heap) {
@@ -188,7 +177,7 @@ int latens_chol_decomp(latens_mat *A, const latens_chol_options *opt, latens_cho
   static const latens_chol_options defaults = LATENS_CHOL_OPTIONS_DEFAULT;
   const latens_chol_options *o = opt ? opt : &defaults;
   if (info) *info = (latens_chol_info){0.0, 0, 0};
-  int status = check_square(A, "latens_chol_decomp", "A");
+  int status = latens_check_square("latens_chol_decomp", "A", A);
   if (status || (status = check_options(o))) return status;
   const size_t n = A->nrow, ld = A->ld;
   double *a = A->data;
@@ -247,7 +236,7 @@ int latens_chol_decomp(latens_mat *A, const latens_chol_options *opt, latens_cho
 }
 
 double latens_chol_logdet(const latens_mat *L) {
-  if (check_square(L, "latens_chol_logdet", "L")) return NAN;
+  if (latens_check_square("latens_chol_logdet", "L", L)) return NAN;
   double s = 0.0;
   for (size_t i = 0; i < L->nrow; i++) s += log(LATENS_MAT(L, i, i));
   return 2.0 * s;
@@ -260,31 +249,12 @@ static int trans_of(char t, enum CBLAS_TRANSPOSE *out, const char *fn) {
   return LATENS_OK;
 }
 
-static int check_vec(const latens_vec *x, size_t n, const char *fn, const char *name) {
-  if (!x || (!x->data && x->n)) LATENS_ERRORF(LATENS_EINVAL, "%s: %s is NULL", fn, name);
-  if (x->n != n)
-    LATENS_ERRORF(LATENS_EBADLEN, "%s: %s has length %zu, L is %zux%zu", fn, name, x->n, n, n);
-  if (x->stride == 0 || x->stride > INT_MAX)
-    LATENS_ERRORF(LATENS_EINVAL, "%s: %s has stride %zu", fn, name, x->stride);
-  return LATENS_OK;
-}
-
-static int check_rhs(const latens_mat *B, size_t n, const char *fn) {
-  if (!B || (!B->data && B->nrow && B->ncol)) LATENS_ERRORF(LATENS_EINVAL, "%s: B is NULL", fn);
-  if (B->nrow != n)
-    LATENS_ERRORF(LATENS_EBADLEN, "%s: B has %zu rows, L is %zux%zu", fn, B->nrow, n, n);
-  if (B->ld < B->nrow || B->ld > INT_MAX || B->ncol > INT_MAX)
-    LATENS_ERRORF(LATENS_EINVAL, "%s: B is %zux%zu with leading dimension %zu", fn, B->nrow,
-                  B->ncol, B->ld);
-  return LATENS_OK;
-}
-
 /* The two vector operations share their checks; op selects dtrsv or dtrmv. */
 static int tri_vec(const latens_mat *L, char trans, latens_vec *x, int solve, const char *fn) {
   enum CBLAS_TRANSPOSE t;
   int s;
-  if ((s = check_square(L, fn, "L")) || (s = trans_of(trans, &t, fn)) ||
-      (s = check_vec(x, L->nrow, fn, "x")))
+  if ((s = latens_check_square(fn, "L", L)) || (s = trans_of(trans, &t, fn)) ||
+      (s = latens_check_vec(fn, "x", x, L->nrow)))
     return s;
   if (L->nrow == 0) return LATENS_OK;
   if (solve)
@@ -317,9 +287,9 @@ static void trsm_left(const latens_mat *L, enum CBLAS_TRANSPOSE t, latens_mat *B
 int latens_chol_trsm(const latens_mat *L, char trans, latens_mat *B) {
   enum CBLAS_TRANSPOSE t;
   int s;
-  if ((s = check_square(L, "latens_chol_trsm", "L")) ||
+  if ((s = latens_check_square("latens_chol_trsm", "L", L)) ||
       (s = trans_of(trans, &t, "latens_chol_trsm")) ||
-      (s = check_rhs(B, L->nrow, "latens_chol_trsm")))
+      (s = latens_check_mat("latens_chol_trsm", "B", B, L->nrow, LATENS_ANY)))
     return s;
   if (B->nrow && B->ncol) trsm_left(L, t, B);
   return LATENS_OK;
@@ -327,8 +297,8 @@ int latens_chol_trsm(const latens_mat *L, char trans, latens_mat *B) {
 
 int latens_chol_solve(const latens_mat *L, latens_mat *B) {
   int s;
-  if ((s = check_square(L, "latens_chol_solve", "L")) ||
-      (s = check_rhs(B, L->nrow, "latens_chol_solve")))
+  if ((s = latens_check_square("latens_chol_solve", "L", L)) ||
+      (s = latens_check_mat("latens_chol_solve", "B", B, L->nrow, LATENS_ANY)))
     return s;
   if (B->nrow && B->ncol) trsm_left(L, CblasNoTrans, B), trsm_left(L, CblasTrans, B);
   return LATENS_OK;
@@ -399,8 +369,8 @@ static void lauum_blocked(double *a, size_t n, size_t ld) {
 
 int latens_chol_invert(const latens_mat *L, latens_mat *Ainv) {
   int s;
-  if ((s = check_square(L, "latens_chol_invert", "L")) ||
-      (s = check_square(Ainv, "latens_chol_invert", "Ainv")))
+  if ((s = latens_check_square("latens_chol_invert", "L", L)) ||
+      (s = latens_check_square("latens_chol_invert", "Ainv", Ainv)))
     return s;
   const size_t n = L->nrow;
   if (Ainv->nrow != n)
@@ -431,9 +401,9 @@ int latens_gauss_logpdf(const latens_vec *x, const latens_vec *mu, const latens_
   const char *fn = "latens_gauss_logpdf";
   int s;
   if (!logpdf) LATENS_ERROR("latens_gauss_logpdf: logpdf is NULL", LATENS_EINVAL);
-  if ((s = check_square(L, fn, "L")) || (s = check_vec(x, L->nrow, fn, "x")) ||
-      (mu && (s = check_vec(mu, L->nrow, fn, "mu"))) ||
-      (work && (s = check_vec(work, L->nrow, fn, "work"))))
+  if ((s = latens_check_square(fn, "L", L)) || (s = latens_check_vec(fn, "x", x, L->nrow)) ||
+      (mu && (s = latens_check_vec(fn, "mu", mu, L->nrow))) ||
+      (work && (s = latens_check_vec(fn, "work", work, L->nrow))))
     return s;
   const size_t n = L->nrow;
   double stack[LOGPDF_STACK_N], *heap = NULL, *r = stack;

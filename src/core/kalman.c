@@ -6,7 +6,6 @@
  * CBLAS. */
 #include "internal.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,45 +32,11 @@ struct latens_kalman_workspace {
   double *buf;
 };
 
-/* C <- alpha A op(B) + beta C, column-major, op(B) = B or B^T (tb).  beta == 0 never reads C.
- * The loops take four columns of C at once so that each column of A, once loaded, feeds four
- * multiply-adds: 2-2.5x faster than one column at a time for 4x4 .. 8x8. */
+/* C <- alpha A op(B) + beta C (op(B) = B^T if tb) through the shared kernel with this file's
+ * own measured cutoff, so that every product stays on the path it was validated on. */
 static void mm(int tb, size_t m, size_t n, size_t k, double alpha, const double *A, size_t lda,
                const double *B, size_t ldb, double beta, double *C, size_t ldc) {
-  if (m * n * k > SMALL_MNK) {
-    cblas_dgemm(CblasColMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-                alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-    return;
-  }
-  const size_t sl = tb ? ldb : 1, sj = tb ? 1 : ldb; /* B(l, j) = B[l*sl + j*sj] of op(B) */
-  for (size_t j = 0; j < n; j++) {
-    double *c = C + j * ldc;
-    if (beta == 0.0) memset(c, 0, m * sizeof *c);
-    else if (beta != 1.0)
-      for (size_t i = 0; i < m; i++) c[i] *= beta;
-  }
-  size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    double *restrict c0 = C + j * ldc, *restrict c1 = c0 + ldc, *restrict c2 = c1 + ldc,
-                     *restrict c3 = c2 + ldc;
-    for (size_t l = 0; l < k; l++) {
-      const double *restrict a = A + l * lda, *bl = B + l * sl + j * sj;
-      const double b0 = alpha * bl[0], b1 = alpha * bl[sj], b2 = alpha * bl[2 * sj],
-                   b3 = alpha * bl[3 * sj];
-      for (size_t i = 0; i < m; i++) {
-        const double ai = a[i];
-        c0[i] += ai * b0, c1[i] += ai * b1, c2[i] += ai * b2, c3[i] += ai * b3;
-      }
-    }
-  }
-  for (; j < n; j++) {
-    double *restrict c = C + j * ldc;
-    for (size_t l = 0; l < k; l++) {
-      const double *restrict a = A + l * lda;
-      const double b = alpha * B[l * sl + j * sj];
-      for (size_t i = 0; i < m; i++) c[i] += a[i] * b;
-    }
-  }
+  latens_dense_mm_cut(SMALL_MNK, 0, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* X <- X L^{-T} (m x n X, n x n lower L): column j of X L^T is sum_{k<=j} X_k L_jk. */
@@ -110,14 +75,6 @@ static void rsolve_l(const double *L, size_t n, size_t ldl, double *X, size_t m,
     const double inv = 1.0 / L[j + j * ldl];
     for (size_t i = 0; i < m; i++) xj[i] *= inv;
   }
-}
-
-static void symmetrize(double *a, size_t n, size_t ld) {
-  for (size_t j = 0; j < n; j++)
-    for (size_t i = j + 1; i < n; i++) {
-      double s = 0.5 * (a[i + j * ld] + a[j + i * ld]);
-      a[i + j * ld] = a[j + i * ld] = s;
-    }
 }
 
 latens_kalman_workspace *latens_kalman_workspace_alloc(size_t d, size_t p) {
@@ -177,25 +134,6 @@ double latens_kalman_workspace_jitter(const latens_kalman_workspace *w) {
   return w->jitter;
 }
 
-static int chk_mat(const latens_mat *A, size_t r, size_t c, const char *fn, const char *name) {
-  if (!A || (!A->data && r && c)) LATENS_ERRORF(LATENS_EINVAL, "%s: %s is NULL", fn, name);
-  if (A->nrow != r || A->ncol != c)
-    LATENS_ERRORF(LATENS_EBADLEN, "%s: %s is %zux%zu, expected %zux%zu", fn, name, A->nrow, A->ncol,
-                  r, c);
-  if (A->ld < A->nrow || A->ld > INT_MAX)
-    LATENS_ERRORF(LATENS_EINVAL, "%s: %s has leading dimension %zu for %zu rows", fn, name, A->ld,
-                  A->nrow);
-  return LATENS_OK;
-}
-
-static int chk_vec(const latens_vec *x, size_t n, const char *fn, const char *name) {
-  if (!x || (!x->data && n)) LATENS_ERRORF(LATENS_EINVAL, "%s: %s is NULL", fn, name);
-  if (x->n != n)
-    LATENS_ERRORF(LATENS_EBADLEN, "%s: %s has length %zu, expected %zu", fn, name, x->n, n);
-  if (x->stride == 0) LATENS_ERRORF(LATENS_EINVAL, "%s: %s has stride 0", fn, name);
-  return LATENS_OK;
-}
-
 /* Checks shared by the updates: the workspace, the state and the observation vector(s), then
  * the finite state, the list of observed (non-NaN) entries of y into w->idx, and a finite
  * yhat at those entries (an infinite innovation would pass the factorisation of S and turn
@@ -209,15 +147,12 @@ static int update_setup(const char *fn, latens_kalman_workspace *w, const latens
   if (y->n > w->p)
     LATENS_ERRORF(LATENS_EBADLEN, "%s: y has length %zu, the workspace was made for p = %zu", fn,
                   y->n, w->p);
-  if ((s = chk_vec(y, y->n, fn, "y")) || (yhat && (s = chk_vec(yhat, y->n, fn, "yhat"))) ||
-      (s = chk_vec(m, w->d, fn, "m")) || (s = chk_mat(P, w->d, w->d, fn, "P")))
+  if ((s = latens_check_vec(fn, "y", y, LATENS_ANY)) ||
+      (yhat && (s = latens_check_vec(fn, "yhat", yhat, y->n))) ||
+      (s = latens_check_vec(fn, "m", m, w->d)) || (s = latens_check_mat(fn, "P", P, w->d, w->d)))
     return s;
-  double acc = 0.0;
-  for (size_t i = 0; i < w->d; i++) {
-    acc += LATENS_VEC(m, i) * 0.0;
-    for (size_t j = 0; j < w->d; j++) acc += LATENS_MAT(P, i, j) * 0.0;
-  }
-  if (acc != 0.0) LATENS_ERRORF(LATENS_ENOTFINITE, "%s: NaN or Inf in m or P (d = %zu)", fn, w->d);
+  if (!latens_vec_all_finite(m) || !latens_mat_all_finite(P))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "%s: NaN or Inf in m or P (d = %zu)", fn, w->d);
   size_t n = 0;
   for (size_t i = 0; i < y->n; i++) {
     double yi = LATENS_VEC(y, i);
@@ -273,10 +208,10 @@ static int update_linear(const char *fn, const latens_vec *y, const latens_vec *
   int s = update_setup(fn, w, y, yhat, m, P, &q);
   if (s) return s;
   const size_t d = w->d, py = y->n, ldp = w->ldp, ldP = P->ld;
-  if ((s = chk_mat(H, py, d, fn, "H"))) return s;
+  if ((s = latens_check_mat(fn, "H", H, py, d))) return s;
   if (!R == !R_diag) LATENS_ERRORF(LATENS_EINVAL, "%s: give exactly one of R and R_diag", fn);
-  if ((R && (s = chk_mat(R, py, py, fn, "R"))) ||
-      (R_diag && (s = chk_vec(R_diag, py, fn, "R_diag"))))
+  if ((R && (s = latens_check_mat(fn, "R", R, py, py))) ||
+      (R_diag && (s = latens_check_vec(fn, "R_diag", R_diag, py))))
     return s;
   w->jitter = 0.0;
   if (q == 0) {
@@ -323,7 +258,7 @@ static int update_linear(const char *fn, const latens_vec *y, const latens_vec *
   mm(0, d, q, q, 1.0, K, d, Rq, ldp, 0.0, PHt, d);
   mm(1, d, d, d, 1.0, MP, d, M, d, 0.0, P->data, ldP);
   mm(1, d, d, q, 1.0, PHt, d, K, d, 1.0, P->data, ldP);
-  symmetrize(P->data, d, ldP);
+  latens_dense_symmetrize(P->data, d, ldP);
   return LATENS_OK;
 }
 
@@ -349,7 +284,8 @@ int latens_kalman_update_moments(const latens_vec *y, const latens_vec *yhat, co
   if (s) return s;
   const size_t d = w->d, py = y->n, ldp = w->ldp;
   if (!yhat) LATENS_ERRORF(LATENS_EINVAL, "%s: yhat is NULL", fn);
-  if ((s = chk_mat(C, d, py, fn, "C")) || (s = chk_mat(S, py, py, fn, "S"))) return s;
+  if ((s = latens_check_mat(fn, "C", C, d, py)) || (s = latens_check_mat(fn, "S", S, py, py)))
+    return s;
   w->jitter = 0.0;
   if (q == 0) {
     if (loglik) *loglik = 0.0;
@@ -384,7 +320,7 @@ int latens_kalman_update_moments(const latens_vec *y, const latens_vec *yhat, co
     LATENS_VEC(m, i) += dm;
   }
   mm(1, d, d, q, -1.0, W, d, W, d, 1.0, P->data, P->ld);
-  symmetrize(P->data, d, P->ld);
+  latens_dense_symmetrize(P->data, d, P->ld);
   return LATENS_OK;
 }
 
@@ -394,16 +330,16 @@ int latens_kalman_predict(const latens_mat *A, const latens_vec *b, const latens
   int s;
   if (!w) LATENS_ERROR("latens_kalman_predict: workspace is NULL", LATENS_EINVAL);
   const size_t d = w->d;
-  if ((s = chk_mat(A, d, d, fn, "A")) || (b && (s = chk_vec(b, d, fn, "b"))) ||
-      (Q && (s = chk_mat(Q, d, d, fn, "Q"))) || (s = chk_vec(m, d, fn, "m")) ||
-      (s = chk_mat(P, d, d, fn, "P")))
+  if ((s = latens_check_mat(fn, "A", A, d, d)) || (b && (s = latens_check_vec(fn, "b", b, d))) ||
+      (Q && (s = latens_check_mat(fn, "Q", Q, d, d))) || (s = latens_check_vec(fn, "m", m, d)) ||
+      (s = latens_check_mat(fn, "P", P, d, d)))
     return s;
   const size_t ldP = P->ld;
   mm(0, d, d, d, 1.0, A->data, A->ld, P->data, ldP, 0.0, w->T1, d);
   for (size_t j = 0; j < d; j++)
     for (size_t i = 0; i < d; i++) P->data[i + j * ldP] = Q ? LATENS_MAT(Q, i, j) : 0.0;
   mm(1, d, d, d, 1.0, w->T1, d, A->data, A->ld, 1.0, P->data, ldP);
-  symmetrize(P->data, d, ldP);
+  latens_dense_symmetrize(P->data, d, ldP);
   for (size_t i = 0; i < d; i++) {
     double s2 = b ? LATENS_VEC(b, i) : 0.0;
     for (size_t j = 0; j < d; j++) s2 += LATENS_MAT(A, i, j) * LATENS_VEC(m, j);
@@ -421,11 +357,12 @@ int latens_kalman_smooth(const latens_mat *A, const latens_vec *mf, const latens
   int s;
   if (!w) LATENS_ERROR("latens_kalman_smooth: workspace is NULL", LATENS_EINVAL);
   const size_t d = w->d;
-  if ((s = chk_mat(A, d, d, fn, "A")) || (s = chk_vec(mf, d, fn, "mf")) ||
-      (s = chk_mat(Pf, d, d, fn, "Pf")) || (s = chk_vec(mp, d, fn, "mp")) ||
-      (s = chk_mat(Pp, d, d, fn, "Pp")) || (s = chk_vec(ms1, d, fn, "ms1")) ||
-      (s = chk_mat(Ps1, d, d, fn, "Ps1")) || (s = chk_vec(ms, d, fn, "ms")) ||
-      (s = chk_mat(Ps, d, d, fn, "Ps")) || (Pcross && (s = chk_mat(Pcross, d, d, fn, "Pcross"))))
+  if ((s = latens_check_mat(fn, "A", A, d, d)) || (s = latens_check_vec(fn, "mf", mf, d)) ||
+      (s = latens_check_mat(fn, "Pf", Pf, d, d)) || (s = latens_check_vec(fn, "mp", mp, d)) ||
+      (s = latens_check_mat(fn, "Pp", Pp, d, d)) || (s = latens_check_vec(fn, "ms1", ms1, d)) ||
+      (s = latens_check_mat(fn, "Ps1", Ps1, d, d)) || (s = latens_check_vec(fn, "ms", ms, d)) ||
+      (s = latens_check_mat(fn, "Ps", Ps, d, d)) ||
+      (Pcross && (s = latens_check_mat(fn, "Pcross", Pcross, d, d))))
     return s;
   double *G = w->G, *Lp = w->Lp, *D = w->D, *GD = w->T1, *GDG = w->T2;
   for (size_t j = 0; j < d; j++)
@@ -450,6 +387,6 @@ int latens_kalman_smooth(const latens_mat *A, const latens_vec *mf, const latens
   for (size_t i = 0; i < d; i++) LATENS_VEC(ms, i) = LATENS_VEC(mf, i) + w->u2[i];
   for (size_t j = 0; j < d; j++)
     for (size_t i = 0; i < d; i++) LATENS_MAT(Ps, i, j) = LATENS_MAT(Pf, i, j) + GDG[i + j * d];
-  symmetrize(Ps->data, d, Ps->ld);
+  latens_dense_symmetrize(Ps->data, d, Ps->ld);
   return LATENS_OK;
 }

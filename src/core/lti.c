@@ -9,19 +9,15 @@
  * instead of GSL's, which would need row-major copies and can reach gsl_error. */
 #include "lti_impl.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h>
 #include <latens/lti.h>
 
-/* m*n*k above which a product goes to CBLAS.  Measured with this file's flags against
- * OpenBLAS 0.3.21 (one thread, a shared 2-core machine, so +-30%): square products of order
- * 2..5 take 30-120 ns in the loops below against 130-200 ns in dgemm, order 6 is even and
- * from 8 on dgemm is 2-2.5x faster.  SMALL_TRSM, the order above which the Padé solve's
- * triangular sweeps go to dtrsm, was set by analogy, not measured. */
-enum { SMALL_MNK = 150, SMALL_TRSM = 16 };
+/* The order above which the Padé solve's triangular sweeps go to dtrsm, set by analogy with
+ * the measured LATENS_DENSE_SMALL_MNK of the products (dense.c), not measured itself. */
+enum { SMALL_TRSM = 16 };
 /* Orders whose scratch fits on the stack when no workspace is given (under 5 KB). */
 enum { EXPM_STACK_N = 8, LTI_STACK_D = 4, NOISE_STACK_D = 64 };
 /* Buffers of order n^2 in an expm workspace. */
@@ -58,43 +54,7 @@ struct latens_lti_workspace {
   double *buf; /* lti_doubles(d) */
 };
 
-/* ---------------------------------------------------------------- small helpers
- * The latens_lti_* ones are shared with lyap.c and documented in lti_impl.h. */
-
-int latens_lti_mat_bad(const latens_mat *m) {
-  return !m || (!m->data && m->nrow && m->ncol) || (m->data && m->ld < m->nrow) ||
-         m->nrow > (size_t)INT_MAX || m->ncol > (size_t)INT_MAX || m->ld > (size_t)INT_MAX;
-}
-
-int latens_lti_shape_is(const char *fn, const char *name, const latens_mat *m, size_t r, size_t c) {
-  if (m->nrow == r && m->ncol == c) return LATENS_OK;
-  latens_errorf(__FILE__, __LINE__, LATENS_EBADLEN, "%s: %s is %zux%zu, expected %zux%zu", fn,
-                name, m->nrow, m->ncol, r, c);
-  return LATENS_EBADLEN;
-}
-
-int latens_lti_all_finite(const char *fn, const char *name, const latens_mat *m) {
-  for (size_t j = 0; j < m->ncol; j++)
-    for (size_t i = 0; i < m->nrow; i++)
-      if (!isfinite(LATENS_MAT(m, i, j))) {
-        latens_errorf(__FILE__, __LINE__, LATENS_ENOTFINITE, "%s: %s(%zu,%zu) = %g", fn, name, i,
-                      j, LATENS_MAT(m, i, j));
-        return LATENS_ENOTFINITE;
-      }
-  return LATENS_OK;
-}
-
-static int buf_finite(const double *a, size_t n) {
-  for (size_t k = 0; k < n; k++)
-    if (!isfinite(a[k])) return 0;
-  return 1;
-}
-
-int latens_lti_buf_finite_mat(const latens_mat *m) {
-  for (size_t j = 0; j < m->ncol; j++)
-    if (!buf_finite(m->data + j * m->ld, m->nrow)) return 0;
-  return 1;
-}
+/* ---------------------------------------------------------------- small helpers */
 
 /* max(||A||_1, ||A||_inf) = m 2^e with m returned and e in *e, computed on A 2^-e so that it
  * cannot overflow for finite A (the column sums of entries near DBL_MAX would).  Both norms:
@@ -125,40 +85,6 @@ static int halvings(double m, int e, double theta) {
   double f = frexp(m / theta, &t); /* m / theta = f 2^t, f in [0.5, 1) */
   long s = (long)e + (f == 0.5 ? t - 1 : t);
   return s > 0 ? (int)s : 0;
-}
-
-void latens_lti_mm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const double *A,
-                   size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (m * n * k > SMALL_MNK) {
-    cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-    return;
-  }
-  const size_t ai = ta ? lda : 1, al = ta ? 1 : lda; /* op(A)(i, l) = A[i*ai + l*al] */
-  const size_t bl = tb ? ldb : 1, bj = tb ? 1 : ldb; /* op(B)(l, j) = B[l*bl + j*bj] */
-  for (size_t j = 0; j < n; j++) {
-    double *restrict c = C + j * ldc;
-    if (beta == 0.0) memset(c, 0, m * sizeof *c);
-    else if (beta != 1.0)
-      for (size_t i = 0; i < m; i++) c[i] *= beta;
-    for (size_t l = 0; l < k; l++) {
-      const double b = alpha * B[l * bl + j * bj];
-      const double *a = A + l * al;
-      if (ai == 1)
-        for (size_t i = 0; i < m; i++) c[i] += a[i] * b;
-      else
-        for (size_t i = 0; i < m; i++) c[i] += a[i * ai] * b;
-    }
-  }
-}
-
-void latens_lti_symmetrize(double *a, size_t n, size_t ld) {
-  for (size_t j = 0; j < n; j++)
-    for (size_t i = j + 1; i < n; i++) {
-      double s = 0.5 * (a[i + j * ld] + a[j + i * ld]);
-      a[i + j * ld] = a[j + i * ld] = s;
-    }
 }
 
 static void copy_block(size_t m, size_t n, const double *src, size_t lds, double *dst, size_t ldd) {
@@ -306,22 +232,22 @@ static int expm_core(size_t n, const double *a, size_t lda, double *e, size_t ld
   const int s = mi == 4 ? halvings(nrm, ex, THETA[4]) : 0;
   if (s)
     for (size_t k = 0; k < nn; k++) S[k] = scale2(S[k], -s);
-  latens_lti_mm(0, 0, n, n, n, 1.0, S, n, S, n, 0.0, P2, n);
+  latens_dense_mm(0, 0, n, n, n, 1.0, S, n, S, n, 0.0, P2, n);
   const int m = PADE_M[mi];
-  if (m >= 5) latens_lti_mm(0, 0, n, n, n, 1.0, P2, n, P2, n, 0.0, P4, n);
-  if (m >= 7) latens_lti_mm(0, 0, n, n, n, 1.0, P4, n, P2, n, 0.0, P6, n);
+  if (m >= 5) latens_dense_mm(0, 0, n, n, n, 1.0, P2, n, P2, n, 0.0, P4, n);
+  if (m >= 7) latens_dense_mm(0, 0, n, n, n, 1.0, P4, n, P2, n, 0.0, P6, n);
   double *R;
   int status;
   if (m <= 9) {
     const double *b = m == 3 ? PADE3 : m == 5 ? PADE5 : m == 7 ? PADE7 : PADE9;
-    if (m == 9) latens_lti_mm(0, 0, n, n, n, 1.0, P4, n, P4, n, 0.0, Z, n);
+    if (m == 9) latens_dense_mm(0, 0, n, n, n, 1.0, P4, n, P4, n, 0.0, Z, n);
     const double *pw[4] = {P2, P4, P6, Z};
     double odd[4] = {0}, even[4] = {0};
     const int np = (m - 1) / 2;
     for (int t = 0; t < np; t++) odd[t] = b[2 * t + 3], even[t] = b[2 * t + 2];
     combo(n, X, np, odd, pw, b[1]);
-    latens_lti_mm(0, 0, n, n, n, 1.0, S, n, X, n, 0.0, Y, n); /* U */
-    combo(n, X, np, even, pw, b[0]);              /* V */
+    latens_dense_mm(0, 0, n, n, n, 1.0, S, n, X, n, 0.0, Y, n); /* U */
+    combo(n, X, np, even, pw, b[0]);                            /* V */
     if ((status = pade_ratio(n, Y, X))) return status;
     R = Y;
   } else {
@@ -331,16 +257,16 @@ static int expm_core(size_t n, const double *a, size_t lda, double *e, size_t ld
     const double c3[3] = {b[12], b[10], b[8]}, c4[3] = {b[6], b[4], b[2]};
     combo(n, X, 3, c1, pw, 0.0);
     combo(n, Y, 3, c2, pw, b[1]);
-    latens_lti_mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n);
-    latens_lti_mm(0, 0, n, n, n, 1.0, S, n, Y, n, 0.0, Z, n); /* U */
+    latens_dense_mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n);
+    latens_dense_mm(0, 0, n, n, n, 1.0, S, n, Y, n, 0.0, Z, n); /* U */
     combo(n, X, 3, c3, pw, 0.0);
     combo(n, Y, 3, c4, pw, b[0]);
-    latens_lti_mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n); /* V */
+    latens_dense_mm(0, 0, n, n, n, 1.0, P6, n, X, n, 1.0, Y, n); /* V */
     if ((status = pade_ratio(n, Z, Y))) return status;
     R = Z;
     double *T = P2;
     for (int k = 0; k < s; k++) {
-      latens_lti_mm(0, 0, n, n, n, 1.0, R, n, R, n, 0.0, T, n);
+      latens_dense_mm(0, 0, n, n, n, 1.0, R, n, R, n, 0.0, T, n);
       double *t = R;
       R = T, T = t;
     }
@@ -348,7 +274,7 @@ static int expm_core(size_t n, const double *a, size_t lda, double *e, size_t ld
   if (bal) /* exp(A) = D exp(S) D^{-1} */
     for (size_t j = 0; j < n; j++)
       for (size_t i = 0; i < n; i++) R[i + j * n] = scale2(R[i + j * n], (int)(exv[i] - exv[j]));
-  if (!buf_finite(R, nn))
+  if (!latens_all_finite(R, nn))
     LATENS_ERRORF(LATENS_ERANGE, "latens_expm: exp(A) overflows (||A||_1 = %g, %d squarings)",
                   scale2(nrm, ex), s);
   copy_block(n, n, R, n, e, lde);
@@ -385,19 +311,16 @@ void latens_expm_workspace_free(latens_expm_workspace *w) {
 
 int latens_expm(const latens_mat *A, latens_mat *E, latens_expm_workspace *w) {
   static const char fn[] = "latens_expm";
-  if (latens_lti_mat_bad(A) || latens_lti_mat_bad(E))
-    LATENS_ERROR("latens_expm: NULL matrix", LATENS_EINVAL);
   int status;
+  if ((status = latens_check_square(fn, "A", A))) return status;
   const size_t n = A->nrow;
-  if ((status = latens_lti_shape_is(fn, "A", A, n, n)) ||
-      (status = latens_lti_shape_is(fn, "E", E, n, n)))
-    return status;
+  if ((status = latens_check_mat(fn, "E", E, n, n))) return status;
   if (n == 0) return LATENS_OK;
   if (n > 46340) LATENS_ERROR("latens_expm: order too large for CBLAS", LATENS_EINVAL);
   if (w && w->n < n)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_expm: workspace of order %zu for a %zux%zu matrix",
                   w->n, n, n);
-  if ((status = latens_lti_all_finite(fn, "A", A))) return status;
+  if ((status = latens_check_finite_mat(fn, "A", A))) return status;
   double stack[EXPM_NBUF * EXPM_STACK_N * EXPM_STACK_N + EXPM_STACK_N], *heap = NULL, *buf = stack;
   if (w) buf = w->buf;
   else if (n > EXPM_STACK_N) {
@@ -479,9 +402,9 @@ static int van_loan(size_t d, const double *F, const double *G, double dt, doubl
   if (status) return status;
   for (size_t j = 0; j < d; j++) /* A_h = Φ22^T */
     for (size_t i = 0; i < d; i++) Ah[i + j * d] = M[(d + j) + (d + i) * n2];
-  latens_lti_mm(0, 0, d, d, d, 1.0, Ah, d, M + d * n2, n2, 0.0, Qh, d); /* 2^g Q_h = A_h Φ12 */
+  latens_dense_mm(0, 0, d, d, d, 1.0, Ah, d, M + d * n2, n2, 0.0, Qh, d); /* 2^g Q_h = A_h Φ12 */
   for (size_t t = 0; t < d * d; t++) Qh[t] = scale2(Qh[t], -g);
-  latens_lti_symmetrize(Qh, d, d);
+  latens_dense_symmetrize(Qh, d, d);
   *doublings = k;
   return LATENS_OK;
 }
@@ -502,15 +425,12 @@ static int balance_model(size_t d, const latens_mat *F, const latens_mat *G, dou
 int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt, latens_mat *A,
                           latens_mat *Q, latens_lti_workspace *w) {
   static const char fn[] = "latens_lti_discretize";
-  if (latens_lti_mat_bad(F) || latens_lti_mat_bad(LQLt) || latens_lti_mat_bad(A) ||
-      latens_lti_mat_bad(Q))
-    LATENS_ERROR("latens_lti_discretize: NULL matrix", LATENS_EINVAL);
-  const size_t d = F->nrow;
   int status;
-  if ((status = latens_lti_shape_is(fn, "F", F, d, d)) ||
-      (status = latens_lti_shape_is(fn, "LQLt", LQLt, d, d)) ||
-      (status = latens_lti_shape_is(fn, "A", A, d, d)) ||
-      (status = latens_lti_shape_is(fn, "Q", Q, d, d)))
+  if ((status = latens_check_square(fn, "F", F))) return status;
+  const size_t d = F->nrow;
+  if ((status = latens_check_mat(fn, "LQLt", LQLt, d, d)) ||
+      (status = latens_check_mat(fn, "A", A, d, d)) ||
+      (status = latens_check_mat(fn, "Q", Q, d, d)))
     return status;
   if (!isfinite(dt)) LATENS_ERRORF(LATENS_ENOTFINITE, "latens_lti_discretize: dt = %g", dt);
   if (dt < 0.0) LATENS_ERRORF(LATENS_EDOM, "latens_lti_discretize: dt = %g < 0", dt);
@@ -519,8 +439,8 @@ int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt
   if (w && w->d < d)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_lti_discretize: workspace for d = %zu, state d = %zu",
                   w->d, d);
-  if ((status = latens_lti_all_finite(fn, "F", F)) ||
-      (status = latens_lti_all_finite(fn, "LQLt", LQLt)))
+  if ((status = latens_check_finite_mat(fn, "F", F)) ||
+      (status = latens_check_finite_mat(fn, "LQLt", LQLt)))
     return status;
   if (dt == 0.0) {
     latens_mat_set_identity(A);
@@ -545,12 +465,12 @@ int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt
   /* Doubling: Q_2h = Q_h + A_h Q_h A_h^T, A_2h = A_h^2.  Once A_h underflows to zero the
    * remaining doublings change nothing. */
   for (int i = 0; i < k && !all_zero(Ah, dd); i++) {
-    latens_lti_mm(0, 0, d, d, d, 1.0, Ah, d, Qh, d, 0.0, T, d);
-    latens_lti_mm(0, 1, d, d, d, 1.0, T, d, Ah, d, 1.0, Qh, d);
-    latens_lti_symmetrize(Qh, d, d);
-    latens_lti_mm(0, 0, d, d, d, 1.0, Ah, d, Ah, d, 0.0, T, d);
+    latens_dense_mm(0, 0, d, d, d, 1.0, Ah, d, Qh, d, 0.0, T, d);
+    latens_dense_mm(0, 1, d, d, d, 1.0, T, d, Ah, d, 1.0, Qh, d);
+    latens_dense_symmetrize(Qh, d, d);
+    latens_dense_mm(0, 0, d, d, d, 1.0, Ah, d, Ah, d, 0.0, T, d);
     memcpy(Ah, T, dd * sizeof *T);
-    if (!buf_finite(Ah, dd) || !buf_finite(Qh, dd)) break;
+    if (!latens_all_finite(Ah, dd) || !latens_all_finite(Qh, dd)) break;
   }
   /* A itself straight from exp(F dt): the doubling chain squares log2(||F dt|| / (1/2)) times
    * where the exponential needs log2(||F dt|| / 5.37), and each squaring doubles the relative
@@ -561,7 +481,8 @@ int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt
   int ed;
   const double fd = frexp(dt, &ed);
   for (size_t t = 0; t < dd; t++) Fdt[t] = scale2(Fb[t] * fd, ed);
-  if (buf_finite(Ah, dd) && buf_finite(Fdt, dd) && (status = expm_core(d, Fdt, d, Ah, d, buf)))
+  if (latens_all_finite(Ah, dd) && latens_all_finite(Fdt, dd) &&
+      (status = expm_core(d, Fdt, d, Ah, d, buf)))
     goto done;
   if (bal)
     for (size_t j = 0; j < d; j++)
@@ -569,7 +490,7 @@ int latens_lti_discretize(const latens_mat *F, const latens_mat *LQLt, double dt
         Ah[i + j * d] = scale2(Ah[i + j * d], (int)(ex[i] - ex[j]));
         Qh[i + j * d] = scale2(Qh[i + j * d], (int)(ex[i] + ex[j]));
       }
-  if (!buf_finite(Ah, dd) || !buf_finite(Qh, dd)) {
+  if (!latens_all_finite(Ah, dd) || !latens_all_finite(Qh, dd)) {
     latens_errorf(__FILE__, __LINE__, LATENS_ERANGE,
                   "%s: A or Q overflows over dt = %g (F unstable, ||F|| dt large)", fn, dt);
     status = LATENS_ERANGE;
@@ -586,17 +507,15 @@ done:
 
 int latens_lti_stationary_noise(const latens_mat *A, const latens_mat *Pinf, latens_mat *Q) {
   static const char fn[] = "latens_lti_stationary_noise";
-  if (latens_lti_mat_bad(A) || latens_lti_mat_bad(Pinf) || latens_lti_mat_bad(Q))
-    LATENS_ERROR("latens_lti_stationary_noise: NULL matrix", LATENS_EINVAL);
-  const size_t d = A->nrow;
   int status;
-  if ((status = latens_lti_shape_is(fn, "A", A, d, d)) ||
-      (status = latens_lti_shape_is(fn, "Pinf", Pinf, d, d)) ||
-      (status = latens_lti_shape_is(fn, "Q", Q, d, d)))
+  if ((status = latens_check_square(fn, "A", A))) return status;
+  const size_t d = A->nrow;
+  if ((status = latens_check_mat(fn, "Pinf", Pinf, d, d)) ||
+      (status = latens_check_mat(fn, "Q", Q, d, d)))
     return status;
   if (d == 0) return LATENS_OK;
-  if ((status = latens_lti_all_finite(fn, "A", A)) ||
-      (status = latens_lti_all_finite(fn, "Pinf", Pinf)))
+  if ((status = latens_check_finite_mat(fn, "A", A)) ||
+      (status = latens_check_finite_mat(fn, "Pinf", Pinf)))
     return status;
   double stack[NOISE_STACK_D], *t = stack, *heap = NULL;
   if (d > NOISE_STACK_D) {
@@ -606,14 +525,14 @@ int latens_lti_stationary_noise(const latens_mat *A, const latens_mat *Pinf, lat
   }
   /* Column j of A Pinf A^T is A t with t = Pinf (row j of A)^T: one d-vector of scratch. */
   for (size_t j = 0; j < d; j++) {
-    latens_lti_mm(0, 1, d, 1, d, 1.0, Pinf->data, Pinf->ld, A->data + j, A->ld, 0.0, t, d);
+    latens_dense_mm(0, 1, d, 1, d, 1.0, Pinf->data, Pinf->ld, A->data + j, A->ld, 0.0, t, d);
     double *q = Q->data + j * Q->ld;
     memcpy(q, Pinf->data + j * Pinf->ld, d * sizeof *q);
-    latens_lti_mm(0, 0, d, 1, d, -1.0, A->data, A->ld, t, d, 1.0, q, d);
+    latens_dense_mm(0, 0, d, 1, d, -1.0, A->data, A->ld, t, d, 1.0, q, d);
   }
   free(heap);
-  latens_lti_symmetrize(Q->data, d, Q->ld);
-  if (!latens_lti_buf_finite_mat(Q))
+  latens_dense_symmetrize(Q->data, d, Q->ld);
+  if (!latens_mat_all_finite(Q))
     LATENS_ERRORF(LATENS_ERANGE, "%s: Pinf - A Pinf A^T overflows", fn);
   return LATENS_OK;
 }

@@ -114,16 +114,15 @@ static int schur(size_t d, const double *f, double *t, double *z, double *ev, do
  * of their small entries. */
 int latens_lyap_solve(const latens_mat *F, const latens_mat *C, latens_mat *P) {
   static const char fn[] = "latens_lyap_solve";
-  if (latens_lti_mat_bad(F) || latens_lti_mat_bad(C) || latens_lti_mat_bad(P))
-    LATENS_ERROR("latens_lyap_solve: NULL matrix", LATENS_EINVAL);
-  const size_t d = F->nrow;
   int status;
-  if ((status = latens_lti_shape_is(fn, "F", F, d, d)) ||
-      (status = latens_lti_shape_is(fn, "C", C, d, d)) ||
-      (status = latens_lti_shape_is(fn, "P", P, d, d)))
+  if ((status = latens_check_square(fn, "F", F))) return status;
+  const size_t d = F->nrow;
+  if ((status = latens_check_mat(fn, "C", C, d, d)) ||
+      (status = latens_check_mat(fn, "P", P, d, d)))
     return status;
   if (d == 0) return LATENS_OK;
-  if ((status = latens_lti_all_finite(fn, "F", F)) || (status = latens_lti_all_finite(fn, "C", C)))
+  if ((status = latens_check_finite_mat(fn, "F", F)) ||
+      (status = latens_check_finite_mat(fn, "C", C)))
     return status;
   const size_t dd = latens_mul_size(d, d);
   double *buf = dd && dd < SIZE_MAX / 64 ? malloc((4 * dd + 3 * d) * sizeof *buf) : NULL;
@@ -149,9 +148,9 @@ int latens_lyap_solve(const latens_mat *F, const latens_mat *C, latens_mat *P) {
     for (size_t i = 0; i < d; i++)
       Y[i + j * d] = bal ? scale2(LATENS_MAT(C, i, j), -(int)(ex[i] + ex[j])) : LATENS_MAT(C, i, j);
   /* Z is row-major, i.e. column-major Z^T.  R = -Z^T C Z, then Y solves T Y + Y T^T = R. */
-  latens_lti_mm(0, 0, d, d, d, 1.0, Z, d, Y, d, 0.0, W, d);
-  latens_lti_mm(0, 1, d, d, d, -1.0, W, d, Z, d, 0.0, Y, d);
-  latens_lti_symmetrize(Y, d, d);
+  latens_dense_mm(0, 0, d, d, d, 1.0, Z, d, Y, d, 0.0, W, d);
+  latens_dense_mm(0, 1, d, d, d, -1.0, W, d, Z, d, 0.0, Y, d);
+  latens_dense_symmetrize(Y, d, d);
   if (quasi_tri_lyap(d, T, Y, start)) {
     latens_errorf(__FILE__, __LINE__, LATENS_ESING,
                   "%s: F P + P F^T is singular to working precision (eigenvalue real parts "
@@ -159,14 +158,14 @@ int latens_lyap_solve(const latens_mat *F, const latens_mat *C, latens_mat *P) {
     status = LATENS_ESING;
     goto done;
   }
-  latens_lti_mm(0, 0, d, d, d, 1.0, Y, d, Z, d, 0.0, W, d);           /* Y Z^T */
-  latens_lti_mm(1, 0, d, d, d, 1.0, Z, d, W, d, 0.0, P->data, P->ld); /* Z Y Z^T */
+  latens_dense_mm(0, 0, d, d, d, 1.0, Y, d, Z, d, 0.0, W, d);           /* Y Z^T */
+  latens_dense_mm(1, 0, d, d, d, 1.0, Z, d, W, d, 0.0, P->data, P->ld); /* Z Y Z^T */
   if (bal)
     for (size_t j = 0; j < d; j++)
       for (size_t i = 0; i < d; i++)
         LATENS_MAT(P, i, j) = scale2(LATENS_MAT(P, i, j), (int)(ex[i] + ex[j]));
-  latens_lti_symmetrize(P->data, d, P->ld);
-  if (!latens_lti_buf_finite_mat(P)) {
+  latens_dense_symmetrize(P->data, d, P->ld);
+  if (!latens_mat_all_finite(P)) {
     latens_errorf(__FILE__, __LINE__, LATENS_ERANGE,
                   "%s: P overflows (slowest eigenvalue real part %g)", fn, re_max);
     status = LATENS_ERANGE;

@@ -1,7 +1,6 @@
 /* core/matrix.c: column-major views, owning storage and the few BLAS wrappers all modules use. */
 #include "internal.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,23 +77,22 @@ void latens_mat_free(latens_mat *m) {
 }
 
 /* A view whose constructor failed has data NULL: the helpers below treat it as an error
- * (int-returning ones) or do nothing (void ones), never dereference it. */
-static int mat_ok(const latens_mat *m) { return m && (m->data || m->nrow == 0 || m->ncol == 0); }
-static int vec_ok(const latens_vec *v) { return v && (v->data || v->n == 0) && v->stride; }
+ * (int-returning ones) or do nothing (void ones), never dereference it (latens_mat_ok). */
 
 void latens_mat_set_zero(latens_mat *m) {
-  if (!mat_ok(m) || !m->data) return;
+  if (!latens_mat_ok(m) || !m->data) return;
   for (size_t j = 0; j < m->ncol; j++) memset(m->data + j * m->ld, 0, m->nrow * sizeof(double));
 }
 
 void latens_mat_set_identity(latens_mat *m) {
-  if (!mat_ok(m) || !m->data) return;
+  if (!latens_mat_ok(m) || !m->data) return;
   latens_mat_set_zero(m);
   for (size_t i = 0; i < m->nrow && i < m->ncol; i++) LATENS_MAT(m, i, i) = 1.0;
 }
 
 int latens_mat_copy(latens_mat *dst, const latens_mat *src) {
-  if (!mat_ok(dst) || !mat_ok(src)) LATENS_ERROR("latens_mat_copy: NULL matrix", LATENS_EINVAL);
+  if (!latens_mat_ok(dst) || !latens_mat_ok(src))
+    LATENS_ERROR("latens_mat_copy: NULL matrix", LATENS_EINVAL);
   if (dst->nrow != src->nrow || dst->ncol != src->ncol)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_mat_copy: %zux%zu into %zux%zu", src->nrow, src->ncol,
                   dst->nrow, dst->ncol);
@@ -104,7 +102,8 @@ int latens_mat_copy(latens_mat *dst, const latens_mat *src) {
 }
 
 int latens_vec_copy(latens_vec *dst, const latens_vec *src) {
-  if (!vec_ok(dst) || !vec_ok(src)) LATENS_ERROR("latens_vec_copy: NULL vector", LATENS_EINVAL);
+  if (!latens_vec_ok(dst) || !latens_vec_ok(src))
+    LATENS_ERROR("latens_vec_copy: NULL vector", LATENS_EINVAL);
   if (dst->n != src->n)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_vec_copy: length %zu into %zu", src->n, dst->n);
   for (size_t i = 0; i < src->n; i++) LATENS_VEC(dst, i) = LATENS_VEC(src, i);
@@ -112,19 +111,15 @@ int latens_vec_copy(latens_vec *dst, const latens_vec *src) {
 }
 
 int latens_mat_symmetrize(latens_mat *m) {
-  if (!mat_ok(m)) LATENS_ERROR("latens_mat_symmetrize: NULL matrix", LATENS_EINVAL);
+  if (!latens_mat_ok(m)) LATENS_ERROR("latens_mat_symmetrize: NULL matrix", LATENS_EINVAL);
   if (m->nrow != m->ncol)
     LATENS_ERRORF(LATENS_EBADLEN, "latens_mat_symmetrize: %zux%zu is not square", m->nrow, m->ncol);
-  for (size_t j = 0; j < m->ncol; j++)
-    for (size_t i = j + 1; i < m->nrow; i++) {
-      double a = 0.5 * (LATENS_MAT(m, i, j) + LATENS_MAT(m, j, i));
-      LATENS_MAT(m, i, j) = LATENS_MAT(m, j, i) = a;
-    }
+  latens_dense_symmetrize(m->data, m->nrow, m->ld);
   return LATENS_OK;
 }
 
 double latens_mat_max_abs_diff(const latens_mat *a, const latens_mat *b) {
-  if (!mat_ok(a) || !mat_ok(b)) return NAN;
+  if (!latens_mat_ok(a) || !latens_mat_ok(b)) return NAN;
   if (a->nrow != b->nrow || a->ncol != b->ncol) return INFINITY;
   double d = 0.0;
   for (size_t j = 0; j < a->ncol; j++)
@@ -136,9 +131,6 @@ double latens_mat_max_abs_diff(const latens_mat *a, const latens_mat *b) {
   return d;
 }
 
-/* CBLAS takes int sizes: larger ones would be truncated silently. */
-static int too_big(size_t n) { return n > (size_t)INT_MAX; }
-
 static int trans_flag(char t, enum CBLAS_TRANSPOSE *out) {
   if (t == 'N' || t == 'n') *out = CblasNoTrans;
   else if (t == 'T' || t == 't') *out = CblasTrans;
@@ -149,7 +141,7 @@ static int trans_flag(char t, enum CBLAS_TRANSPOSE *out) {
 int latens_mat_gemm(char transa, char transb, double alpha, const latens_mat *A, const latens_mat *B,
                     double beta, latens_mat *C) {
   enum CBLAS_TRANSPOSE ta, tb;
-  if (!mat_ok(A) || !mat_ok(B) || !mat_ok(C))
+  if (!latens_mat_ok(A) || !latens_mat_ok(B) || !latens_mat_ok(C))
     LATENS_ERROR("latens_mat_gemm: NULL matrix", LATENS_EINVAL);
   if (!trans_flag(transa, &ta) || !trans_flag(transb, &tb))
     LATENS_ERROR("latens_mat_gemm: trans must be 'N' or 'T'", LATENS_EINVAL);
@@ -159,7 +151,8 @@ int latens_mat_gemm(char transa, char transb, double alpha, const latens_mat *A,
     LATENS_ERRORF(LATENS_EBADLEN, "latens_mat_gemm: (%zux%zu)(%zux%zu) into %zux%zu", m, k, kb, n,
                   C->nrow, C->ncol);
   if (m == 0 || n == 0) return LATENS_OK;
-  if (too_big(m) || too_big(n) || too_big(k) || too_big(A->ld) || too_big(B->ld) || too_big(C->ld))
+  if (latens_too_big(m) || latens_too_big(n) || latens_too_big(k) || latens_too_big(A->ld) ||
+      latens_too_big(B->ld) || latens_too_big(C->ld))
     LATENS_ERROR("latens_mat_gemm: a dimension or leading dimension exceeds INT_MAX (CBLAS)",
                  LATENS_EINVAL);
   cblas_dgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, alpha, A->data, (int)A->ld, B->data,
@@ -170,7 +163,7 @@ int latens_mat_gemm(char transa, char transb, double alpha, const latens_mat *A,
 int latens_mat_gemv(char trans, double alpha, const latens_mat *A, const latens_vec *x, double beta,
                     latens_vec *y) {
   enum CBLAS_TRANSPOSE ta;
-  if (!mat_ok(A) || !vec_ok(x) || !vec_ok(y))
+  if (!latens_mat_ok(A) || !latens_vec_ok(x) || !latens_vec_ok(y))
     LATENS_ERROR("latens_mat_gemv: NULL matrix or vector", LATENS_EINVAL);
   if (!trans_flag(trans, &ta)) LATENS_ERROR("latens_mat_gemv: trans must be 'N' or 'T'", LATENS_EINVAL);
   size_t m = ta == CblasNoTrans ? A->nrow : A->ncol, k = ta == CblasNoTrans ? A->ncol : A->nrow;
@@ -181,8 +174,8 @@ int latens_mat_gemv(char trans, double alpha, const latens_mat *A, const latens_
     for (size_t i = 0; i < m; i++) LATENS_VEC(y, i) = beta == 0.0 ? 0.0 : beta * LATENS_VEC(y, i);
     return LATENS_OK;
   }
-  if (too_big(A->nrow) || too_big(A->ncol) || too_big(A->ld) || too_big(x->stride) ||
-      too_big(y->stride))
+  if (latens_too_big(A->nrow) || latens_too_big(A->ncol) || latens_too_big(A->ld) ||
+      latens_too_big(x->stride) || latens_too_big(y->stride))
     LATENS_ERROR("latens_mat_gemv: a dimension, leading dimension or stride exceeds INT_MAX (CBLAS)",
                  LATENS_EINVAL);
   cblas_dgemv(CblasColMajor, ta, (int)A->nrow, (int)A->ncol, alpha, A->data, (int)A->ld, x->data,

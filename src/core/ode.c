@@ -157,12 +157,6 @@ static int route_cvode_messages(latens_ode *o) {
 
 /* ---------------------------------------------------------------- callback wrappers */
 
-static int all_finite(const double *x, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(x[i])) return 0;
-  return 1;
-}
-
 /* Remember why a callback failed; NaN/Inf output becomes a recoverable failure, since
  * leaving f's domain is what a smaller step can fix. */
 static int callback_result(latens_ode *o, int r, const char *name, double t, const double *out,
@@ -171,7 +165,7 @@ static int callback_result(latens_ode *o, int r, const char *name, double t, con
     if (!o->cb_ret) o->cb_ret = r, o->cb_name = name, o->cb_t = t;
     return r;
   }
-  if (r == 0 && !all_finite(out, len)) o->nonfinite = 1, r = 1;
+  if (r == 0 && !latens_all_finite(out, len)) o->nonfinite = 1, r = 1;
   if (r > 0) o->last_recoverable = r;
   return r;
 }

@@ -93,8 +93,34 @@ typedef struct {
 void cli_progress_init(cli_progress *bar, const cli_common *c);
 void cli_progress_done(cli_progress *bar);
 
-/* Subcommands. */
+/* A group of subcommands (`latens pc loglik ...`): argv[0] is the group's name, argv[1] the
+ * subcommand; sets c->prog to "latens GROUP SUB" and runs it; --help lists `subs`. */
+int cli_group_run(int argc, char **argv, cli_common *c, const char *summary,
+                  const cli_command *const *subs, size_t n);
+
+/* Top-level subcommands. */
 extern const cli_command cli_cmd_data;
 extern const cli_command cli_cmd_demo;
+extern const cli_command cli_cmd_pc;
+extern const cli_command cli_cmd_gp;
+extern const cli_command cli_cmd_sde;
+extern const cli_command cli_cmd_causal;
+
+/* Each module's subcommands (cli/MODULE_*.c); their group tables are in cli/MODULE.c. */
+extern const cli_command cli_pc_learn, cli_pc_loglik, cli_pc_marginal, cli_pc_conditional,
+    cli_pc_map, cli_pc_sample;
+extern const cli_command cli_gp_fit, cli_gp_loglik, cli_gp_smooth, cli_gp_predict, cli_gp_gpfa;
+extern const cli_command cli_sde_simulate, cli_sde_filter, cli_sde_smooth, cli_sde_fit;
+extern const cli_command cli_causal_pc, cli_causal_fci, cli_causal_ges, cli_causal_lingam,
+    cli_causal_cumulant, cli_causal_notears, cli_causal_compare;
+
+/* A module's part of `latens demo`: reads its files from the bundled data folder `dir`,
+ * writes its section to `out` as text, or, when j is non-NULL, one member
+ * `"MODULE": {...}` of the open JSON object j (then `out` is not used).  Returns a CLI_ code
+ * after cli_fail on failure. */
+int cli_demo_pc(const cli_common *c, const char *dir, FILE *out, cli_json *j);
+int cli_demo_gp(const cli_common *c, const char *dir, FILE *out, cli_json *j);
+int cli_demo_sde(const cli_common *c, const char *dir, FILE *out, cli_json *j);
+int cli_demo_causal(const cli_common *c, const char *dir, FILE *out, cli_json *j);
 
 #endif

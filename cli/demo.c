@@ -10,8 +10,9 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: latens demo [--data DIR] [OPTIONS]\n"
-    "Run every module on the small real data bundled with latens and print what it found.\n"
+    "usage: latens demo [--data DIR] [OPTIONS] [core|pc|gp|sde|causal ...]\n"
+    "Run every module (or the ones named) on the small real data bundled with latens and\n"
+    "print what it found.\n"
     "  --data DIR     the bundled data folder (default: $LATENS_DATADIR, else the installed\n"
     "                 copy, else the source tree's data/)\n";
 
@@ -175,7 +176,19 @@ static int run(int argc, char **argv, cli_common *c) {
   int first = cli_parse(argc, argv, c, extra, handle, &data_flag, usage);
   if (first == -2) return CLI_OK;
   if (first < 0) return CLI_EUSAGE;
-  if (first < argc) return cli_fail(c, CLI_EUSAGE, "unexpected argument '%s'", argv[first]);
+  static const struct {
+    const char *name;
+    int (*run)(const cli_common *, const char *, FILE *, cli_json *);
+  } sections[] = {{"core", demo_core},  {"pc", cli_demo_pc},         {"gp", cli_demo_gp},
+                  {"sde", cli_demo_sde}, {"causal", cli_demo_causal}};
+  enum { NSECTIONS = sizeof sections / sizeof *sections };
+  int wanted[NSECTIONS] = {0}, any = 0;
+  for (int a = first; a < argc; a++) {
+    size_t k = 0;
+    while (k < NSECTIONS && strcmp(argv[a], sections[k].name) != 0) k++;
+    if (k == NSECTIONS) return cli_fail(c, CLI_EUSAGE, "unknown demo section '%s'", argv[a]);
+    wanted[k] = any = 1;
+  }
   const char *dir = find_data_dir(data_flag);
   if (!has_file(dir, "nile.csv"))
     return cli_fail(c, CLI_EUSAGE, "%s: bundled data not found (use --data DIR or LATENS_DATADIR)", dir);
@@ -193,7 +206,12 @@ static int run(int argc, char **argv, cli_common *c) {
     fprintf(mem, "latens %s demo (data: %s)\n\n", latens_version(), real ? real : dir);
     free(real);
   }
-  int rc = demo_core(c, dir, mem, c->json ? &j : NULL);
+  int rc = CLI_OK, shown = 0;
+  for (size_t k = 0; k < NSECTIONS && rc == CLI_OK; k++) {
+    if (any && !wanted[k]) continue;
+    if (shown++ && !c->json) fputc('\n', mem);
+    rc = sections[k].run(c, dir, mem, c->json ? &j : NULL);
+  }
   if (c->json && rc == CLI_OK) cli_json_end(&j);
   if (fclose(mem) != 0 && rc == CLI_OK) rc = cli_fail(c, CLI_EMODEL, "out of memory");
   if (rc == CLI_OK) {

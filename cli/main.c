@@ -9,6 +9,10 @@
 /* Adding a module's commands: write cli/MODULE.c and add one line here. */
 static const cli_command *const commands[] = {
     &cli_cmd_data,
+    &cli_cmd_pc,
+    &cli_cmd_gp,
+    &cli_cmd_sde,
+    &cli_cmd_causal,
     &cli_cmd_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)

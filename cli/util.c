@@ -339,3 +339,34 @@ void cli_progress_init(cli_progress *bar, const cli_common *c) {
 void cli_progress_done(cli_progress *bar) {
   if (bar->enabled) fputs("\r\033[K", stderr);
 }
+
+/* ---- Command groups: `latens pc loglik ...`.  argv[0] is the group name. */
+static void group_help(FILE *f, const char *group, const char *summary,
+                       const cli_command *const *subs, size_t n) {
+  fprintf(f, "usage: latens %s SUBCOMMAND [OPTIONS]\n%s\n\nSubcommands:\n", group, summary);
+  for (size_t i = 0; i < n; i++) fprintf(f, "  %-12s %s\n", subs[i]->name, subs[i]->summary);
+  fprintf(f, "\nRun 'latens %s SUBCOMMAND --help' for its options.\n", group);
+}
+
+int cli_group_run(int argc, char **argv, cli_common *c, const char *summary,
+                  const cli_command *const *subs, size_t n) {
+  const char *group = argv[0];
+  if (argc < 2) {
+    fprintf(stderr, "latens %s: no subcommand given (see latens %s --help)\n", group, group);
+    return CLI_EUSAGE;
+  }
+  const char *name = argv[1];
+  if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+    group_help(stdout, group, summary, subs, n);
+    return CLI_OK;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(name, subs[i]->name) != 0) continue;
+    char prog[96];
+    snprintf(prog, sizeof prog, "latens %s %s", group, name);
+    c->prog = prog;
+    return subs[i]->run(argc - 1, argv + 1, c);
+  }
+  fprintf(stderr, "latens %s: unknown subcommand '%s' (see latens %s --help)\n", group, name, group);
+  return CLI_EUSAGE;
+}

@@ -1,29 +1,7 @@
 #!/bin/bash
 # tests/cli/cli.sh: the latens command as scripts use it — exit codes, one-line errors,
 # JSON on stdout, atomic -o.  Prints "N passed, N failed" last.
-set -u
-LATENS=${LATENS:-./latens}
-SRC=${LATENS_SRCDIR:-.}
-tmp=$(mktemp -d /tmp/latens-cli-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect CODE DESCRIPTION -- COMMAND...: exit status CODE; for CODE != 0 exactly one stderr line.
-expect() {
-  local code=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then bad "$what: exit $rc, expected $code ($(head -c 300 "$tmp/err"))"; return; fi
-  if [ "$code" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-    bad "$what: expected one line on stderr, got: $(cat "$tmp/err")"; return
-  fi
-  ok
-}
-# contains FILE TEXT DESCRIPTION
-contains() { if grep -qF -- "$2" "$1"; then ok; else bad "$3: '$2' not in $(head -c 300 "$1")"; fi; }
+. "${LATENS_SRCDIR:-.}/tests/cli/lib.sh"
 
 expect 0 "--version" -- "$LATENS" --version
 contains "$tmp/out" "latens " "--version names the program"
@@ -102,5 +80,4 @@ expect 2 "demo on a broken nile.csv" -- "$LATENS" demo --json --data "$tmp/badda
 if [ ! -s "$tmp/out" ]; then ok; else bad "failed demo printed: $(cat "$tmp/out")"; fi
 contains "$tmp/err" "nile.csv:3:2" "broken bundled data is named with line and column"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

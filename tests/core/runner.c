@@ -1,44 +1,10 @@
 /* tests/core/runner.c: runs every core suite.  Check's own CK_RUN_SUITE=name and
  * CK_RUN_CASE=name select one suite or test case. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <latens/latens.h>
 #include "suites.h"
 
-const char *test_srcpath(const char *rel) {
-  static _Thread_local char buf[4096];
-  const char *root = getenv("LATENS_SRCDIR");
-  snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", rel);
-  return buf;
-}
-
-/* Temporary files and folders go under $TMPDIR (default /tmp), named latens-STEM-XXXXXX. */
-static void tmp_template(char *buf, size_t n, const char *stem) {
-  const char *root = getenv("TMPDIR");
-  snprintf(buf, n, "%s/latens-%s-XXXXXX", root && *root ? root : "/tmp", stem);
-}
-
-int test_mkstemp(char *path, size_t n, const char *stem) {
-  tmp_template(path, n, stem);
-  return mkstemp(path);
-}
-
-char *test_mkdtemp(char *dir, size_t n, const char *stem) {
-  tmp_template(dir, n, stem);
-  return mkdtemp(dir);
-}
-
 int main(void) {
-  /* Tests provoke errors on purpose; the default handler would flood the log. */
-  latens_set_error_handler_off();
   Suite *(*const all[])(void) = {error_suite, matrix_suite, logspace_suite, quad_suite, rng_suite,
                                  chol_suite,  kalman_suite, optim_suite,    table_suite, writer_suite,
                                  ode_suite,   lti_suite};
-  SRunner *sr = srunner_create(all[0]());
-  for (size_t i = 1; i < sizeof all / sizeof *all; i++) srunner_add_suite(sr, all[i]());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return test_run_suites(all, sizeof all / sizeof *all);
 }

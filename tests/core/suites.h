@@ -2,8 +2,6 @@
 #ifndef LATENS_TESTS_CORE_SUITES_H
 #define LATENS_TESTS_CORE_SUITES_H
 #include <check.h>
-#include <stddef.h>
-#include <stdint.h>
 Suite *error_suite(void);
 Suite *matrix_suite(void);
 Suite *logspace_suite(void);
@@ -17,12 +15,5 @@ Suite *writer_suite(void);
 Suite *ode_suite(void);
 Suite *lti_suite(void);
 
-/* Path of a file in the source tree (tests run from the build tree, e.g. under distcheck). */
-const char *test_srcpath(const char *rel);
-/* mkstemp / mkdtemp of $TMPDIR/latens-STEM-XXXXXX into buf (n bytes); the caller removes it. */
-int test_mkstemp(char *path, size_t n, const char *stem);
-char *test_mkdtemp(char *dir, size_t n, const char *stem);
-
-#include "../splitmix.h"
-#define test_unif latens_splitmix_unif
+#include "../testutil.h"
 #endif

@@ -30,7 +30,9 @@ typedef struct {
 
 /* Options of a subcommand: its own long options plus the common ones, anywhere on the line
  * (GNU getopt permutes operands to the end; "--" ends the options).  `extra` is
- * terminated by a zeroed entry; each extra option's `val` must be >= 256.  Calls
+ * terminated by a zeroed entry; each extra option's `val` must be >= 256.  An extra option
+ * whose name is one character is a short option (`{"n", required_argument, NULL, OPT_N}`
+ * accepts `-n 5`, `-n5` and `--n 5`); -o is always --output.  Calls
  * handle(val, optarg, user) for each extra option (return non-zero for a usage error);
  * returns the index of the first operand, or -1 after printing a usage error line,
  * or -2 when --help was given (usage printed to stdout). */

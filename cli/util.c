@@ -52,16 +52,29 @@ int cli_parse(int argc, char **argv, cli_common *c, const struct option *extra,
   memcpy(opts, common_options, sizeof common_options);
   if (nextra) memcpy(opts + NCOMMON, extra, nextra * sizeof *opts);
 
+  /* Short options: -o, and every extra option whose name is one character (`-n 5`). */
+  char shorts[2 * 32 + 8] = ":o:";
+  size_t ns = 3;
+  for (size_t i = 0; i < nextra && ns + 2 < sizeof shorts; i++) {
+    if (strlen(extra[i].name) != 1) continue;
+    shorts[ns++] = extra[i].name[0];
+    if (extra[i].has_arg == required_argument) shorts[ns++] = ':';
+  }
+  shorts[ns] = '\0';
+
   int result = -1;
   opterr = 0;
   optind = 1;
   for (;;) {
     int longindex = -1;
-    int val = getopt_long(argc, argv, ":o:", opts, &longindex);
+    int val = getopt_long(argc, argv, shorts, opts, &longindex);
     if (val == -1) {
       result = optind;
       break;
     }
+    for (size_t i = 0; i < nextra && longindex < 0 && val > 0 && val < 256; i++)
+      if (extra[i].name[0] == val && extra[i].name[1] == '\0')
+        longindex = (int)(NCOMMON + i), val = extra[i].val;
     const char *flag = longindex >= 0 ? opts[longindex].name : NULL;
     if (val == '?') {
       /* glibc sets optopt to the option's val (1..5 for the common long options) when a

@@ -1,0 +1,98 @@
+/* bench/pc/bench_pc_hclt_speed.c: throughput of the HCLT kernels that EM learning runs on
+ * (src/pc/hclt_kernels.c: per tree edge max-shift, exp, a batch x K x K GEMM, log; the EM
+ * pass adds two GEMMs per edge for the flows), on the Chow-Liu tree of audio (baudio, 100
+ * variables) for K = 16, 32, 64, 128, in edge-samples per second, beside the same run's DGEMM
+ * rate on the blocks' shape (chunk x K times K x K) and the ratio of flop rates.
+ *
+ * Rates are per CPU-second of this process (the machine is shared), best of three.  Data:
+ * $LATENS_DEBD or $LATENS_SRCDIR/../shared/data/debd; skipped with a message when absent. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <gsl/gsl_cblas.h>
+#include <latens/latens.h>
+#include <latens/pc_learn.h>
+#include "../bench.h"
+
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#define BEST3(out, body)                                                                      \
+  do {                                                                                        \
+    double b_ = 1e300;                                                                        \
+    for (int r_ = 0; r_ < 3; r_++) {                                                          \
+      double t_ = cpu_now();                                                                  \
+      body;                                                                                   \
+      t_ = cpu_now() - t_;                                                                    \
+      b_ = t_ < b_ ? t_ : b_;                                                                 \
+    }                                                                                         \
+    (out) = b_;                                                                               \
+  } while (0)
+
+/* DGEMM flop rate on rows x K times K x K (the shape of one edge block), reps times. */
+static double dgemm_rate(size_t rows, size_t K) {
+  double *A = malloc(rows * K * sizeof *A), *B = malloc(K * K * sizeof *B), *C = malloc(rows * K * sizeof *C);
+  uint64_t s = 1;
+  for (size_t q = 0; q < rows * K; q++) A[q] = bench_unif(&s);
+  for (size_t q = 0; q < K * K; q++) B[q] = bench_unif(&s);
+  size_t reps = 1 + (size_t)(2e9 / (2.0 * rows * K * K));
+  double t;
+  BEST3(t, for (size_t r = 0; r < reps; r++) cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans,
+                                                          (int)rows, (int)K, (int)K, 1.0, A, (int)rows,
+                                                          B, (int)K, 0.0, C, (int)rows));
+  free(A), free(B), free(C);
+  return 2.0 * rows * K * K * reps / t;
+}
+
+int main(void) {
+  char path[4096];
+  const char *d = getenv("LATENS_DEBD"), *src = getenv("LATENS_SRCDIR");
+  if (d) snprintf(path, sizeof path, "%s/baudio/baudio.train.data", d);
+  else snprintf(path, sizeof path, "%s/../shared/data/debd/baudio/baudio.train.data", src ? src : ".");
+  latens_table_options o;
+  latens_table_options_default(&o);
+  o.header = LATENS_HEADER_NO;
+  latens_table *t = NULL;
+  FILE *f = fopen(path, "r");
+  if (!f || latens_table_read_numeric(path, &o, &t)) {
+    if (f) fclose(f);
+    printf("bench_pc_hclt_speed: skipped, %s not found\n", path);
+    return 0;
+  }
+  fclose(f);
+  const latens_mat *X = latens_table_data(t);
+  latens_pc_hclt *c = NULL;
+  latens_pc_cltree_fit(X, 0.1, &c);
+  printf("HCLT kernels on audio (%zu rows x %zu vars), per CPU-second, best of 3\n", X->nrow, X->ncol);
+  printf("%5s %14s %14s %10s %10s %10s %8s\n", "K", "fwd e*s/s", "EM e*s/s", "EM/fwd",
+         "fwd GF/s", "DGEMM GF/s", "fwd/DGEMM");
+  size_t Ks[4] = {16, 32, 64, 128};
+  double *ll = malloc(X->nrow * sizeof *ll);
+  for (int q = 0; q < 4; q++) {
+    size_t K = Ks[q];
+    latens_rng r;
+    latens_rng_init(&r, 1, 0);
+    latens_pc_hclt *h = latens_pc_hclt_alloc(X->ncol, K, 1, c->parent);
+    latens_pc_hclt_randomize(h, 0.4, &r);
+    latens_pc_hclt_counts *cnt = latens_pc_hclt_counts_alloc(h);
+    double tf, te;
+    BEST3(tf, latens_pc_hclt_loglik(h, X, ll));
+    BEST3(te, latens_pc_hclt_counts_zero(cnt); latens_pc_hclt_accumulate(h, X, 0, X->nrow, cnt);
+          latens_pc_hclt_mstep(h, cnt, 0.1, 1.0));
+    double es = ((double)(X->ncol - 1) * K * K + K) * (double)X->nrow;
+    /* the kernels' chunk: 32 MiB of workspace, at most 2048 rows (hclt.c) */
+    size_t rows = ((size_t)32 << 20) / (2 * X->ncol * K * sizeof(double));
+    rows = rows < 64 ? 64 : rows > 2048 ? 2048 : rows;
+    double g = dgemm_rate(rows, K);
+    printf("%5zu %14.3g %14.3g %10.2f %10.2f %10.2f %7.0f%%\n", K, es / tf, es / te, tf / te,
+           2 * es / tf / 1e9, g / 1e9, 100.0 * 2 * es / tf / g);
+    latens_pc_hclt_counts_free(cnt), latens_pc_hclt_free(h);
+  }
+  free(ll), latens_pc_hclt_free(c), latens_table_free(t);
+  return 0;
+}

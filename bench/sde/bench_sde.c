@@ -1,0 +1,192 @@
+/* bench/sde/bench_sde.c: SDE path throughput and a work-precision table.
+ *
+ *   1. Euler-Maruyama on GBM (du = 1.01 u dt + 0.87 u dW, u0 = 1/2), 10^4 paths x 10^3 steps
+ *      on [0, 1], one thread, in path.steps per second, beside
+ *        (a) drawing the same 10^7 normals with the core generator (the method's floor), and
+ *        (b) a vectorised NumPy Euler-Maruyama on the same problem (numpy's default_rng
+ *            normals), run by /usr/bin/python3 in the same run (skipped when absent);
+ *      and SRIW1 (two normals per step) on the same problem, and EM on all OpenMP threads.
+ *   2. Double-well (nonlinear drift) EM, 10^4 paths x 10^3 steps, vs NumPy.
+ *   3. A small batch: 10 GBM paths x 10^5 steps, EM, vs NumPy (interpreted per-step cost).
+ *   4. Work-precision on GBM: mean strong error at t = 1 against the exact solution on the
+ *      path's own W (u0 exp(0.63155 + 0.87 W(1))) vs time, for EM, Milstein, SRI and
+ *      adaptive SRI, 200 paths; then the time each needs at equal error (interpolated
+ *      log-log).
+ * Figures are the best of REPS runs (bench.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <latens/latens.h>
+#include "../bench.h"
+
+enum { REPS = 3 };
+
+static double run_ensemble_threads(latens_sde_model *md, latens_sde_scheme scheme, size_t np,
+                                   size_t nsteps, int threads, double *mean) {
+  latens_sde_options o;
+  latens_sde_options_default(&o);
+  o.scheme = scheme, o.dt = 1.0 / (double)nsteps, o.threads = threads;
+  double t[2] = {0, 1}, best;
+  latens_mat *X = latens_mat_alloc(2 * md->d, np);
+  int st = 0;
+  BENCH_BEST(REPS, best, st |= latens_sde_ensemble(md, &o, NULL, t, 2, np, 1, X, NULL, NULL, NULL));
+  if (st) fprintf(stderr, "ensemble failed: %d\n", st);
+  double s = 0;
+  for (size_t p = 0; p < np; p++) s += LATENS_MAT(X, md->d, p);
+  *mean = s / (double)np;
+  latens_mat_free(X);
+  return best;
+}
+
+static double run_ensemble(latens_sde_model *md, latens_sde_scheme scheme, size_t np, size_t nsteps,
+                           double *mean) {
+  return run_ensemble_threads(md, scheme, np, nsteps, 1, mean);
+}
+
+static double draw_normals(size_t np, size_t nsteps, double *sink) {
+  double best, s = 0;
+  BENCH_BEST(REPS, best, {
+    for (size_t p = 0; p < np; p++) {
+      latens_rng r;
+      latens_rng_init(&r, 1, p);
+      for (size_t k = 0; k < nsteps; k++) s += latens_rng_normal(&r);
+    }
+  });
+  *sink = s;
+  return best;
+}
+
+/* NumPy EM in the same run: seconds (best of REPS), or -1 when python3/numpy is missing. */
+static double numpy_em(const char *drift, size_t np, size_t nsteps) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c '\n"
+           "import time, math\n"
+           "import numpy as np\n"
+           "N, n = %zu, %zu\n"
+           "h = 1.0 / n; sh = math.sqrt(h)\n"
+           "best = 1e300\n"
+           "for r in range(%d):\n"
+           "    rng = np.random.default_rng(1)\n"
+           "    t0 = time.perf_counter()\n"
+           "    x = np.full(N, %s)\n"
+           "    for k in range(n):\n"
+           "        dW = rng.standard_normal(N) * sh\n"
+           "        %s\n"
+           "    best = min(best, time.perf_counter() - t0)\n"
+           "print(best)' 2>/dev/null",
+           np, nsteps, REPS, strcmp(drift, "gbm") ? "-1.0" : "0.5",
+           strcmp(drift, "gbm") ? "x += (x - x * x * x) * h + 0.5 * dW"
+                                : "x += 1.01 * x * h + 0.87 * x * dW");
+  FILE *f = popen(cmd, "r");
+  if (!f) return -1;
+  double t = -1;
+  if (fscanf(f, "%lf", &t) != 1) t = -1;
+  pclose(f);
+  return t;
+}
+
+static void line(const char *what, double sec, double work, double ref_sec, const char *ref) {
+  printf("  %-34s %8.3f s  %7.2f M path.steps/s", what, sec, work / sec / 1e6);
+  if (ref_sec > 0) printf("   %-18s %8.3f s  ratio %.2fx", ref, ref_sec, ref_sec / sec);
+  printf("\n");
+}
+
+static void throughput(void) {
+  const size_t np = 10000, ns = 1000;
+  double work = (double)np * (double)ns, mean, sink;
+  latens_sde_model *gbm = latens_sde_model_builtin("gbm", NULL, 0);
+  latens_sde_model *dw = latens_sde_model_builtin("double-well", NULL, 0);
+  double t_norm = draw_normals(np, ns, &sink);
+  double t_em = run_ensemble(gbm, LATENS_SDE_EM, np, ns, &mean);
+  double t_sri = run_ensemble(gbm, LATENS_SDE_SRI, np, ns, &mean);
+  double t_np = numpy_em("gbm", np, ns);
+  printf("1. GBM, %zu paths x %zu steps, 1 thread (E u(1) = %.4f, exact %.4f)\n", np, ns, mean,
+         0.5 * exp(1.01));
+  printf("  %-34s %8.3f s  %7.2f M normals/s   (sum %.3g)\n", "core rng: draw the 10^7 normals",
+         t_norm, work / t_norm / 1e6, sink);
+  line("latens EM", t_em, work, t_norm, "normal draws");
+  if (t_np > 0) line("latens EM", t_em, work, t_np, "NumPy EM");
+  else printf("  NumPy EM: skipped (/usr/bin/python3 with numpy not found; apt-get install python3-numpy)\n");
+  line("latens SRIW1 (2 normals/step)", t_sri, work, 2 * t_norm, "2x normal draws");
+  int nth = latens_max_threads();
+  double t_par = run_ensemble_threads(gbm, LATENS_SDE_EM, np, ns, 0, &mean);
+  char what[64];
+  snprintf(what, sizeof what, "latens EM, %d threads (same paths)", nth);
+  line(what, t_par, work, t_em, "EM, 1 thread");
+  double t_dw = run_ensemble(dw, LATENS_SDE_EM, np, ns, &mean);
+  double t_npdw = numpy_em("dw", np, ns);
+  printf("2. double-well (nonlinear drift), %zu paths x %zu steps, EM\n", np, ns);
+  line("latens EM", t_dw, work, t_npdw, "NumPy EM");
+  const size_t sp = 10, ss = 100000;
+  double t_small = run_ensemble(gbm, LATENS_SDE_EM, sp, ss, &mean);
+  double t_npsmall = numpy_em("gbm", sp, ss);
+  printf("3. small batch: GBM, %zu paths x %zu steps, EM\n", sp, ss);
+  line("latens EM", t_small, (double)sp * ss, t_npsmall, "NumPy EM");
+  latens_sde_model_free(gbm), latens_sde_model_free(dw);
+}
+
+/* Mean strong error at t = 1 and seconds for npaths GBM paths (streams (7, p)). */
+static void strong_point(latens_sde_model *md, const latens_sde_options *o, size_t npaths,
+                         double *err, double *sec, double *steps) {
+  double t[2] = {0, 1};
+  latens_mat *X = latens_mat_alloc(2, npaths), *W = latens_mat_alloc(2, npaths);
+  latens_sde_stats st;
+  BENCH_BEST(REPS, *sec, latens_sde_ensemble(md, o, NULL, t, 2, npaths, 7, X, W, &st, NULL));
+  double e = 0;
+  for (size_t p = 0; p < npaths; p++)
+    e += fabs(LATENS_MAT(X, 1, p) - 0.5 * exp(0.63155 + 0.87 * LATENS_MAT(W, 1, p)));
+  *err = e / (double)npaths, *steps = (double)st.steps / (double)npaths;
+  latens_mat_free(X), latens_mat_free(W);
+}
+
+/* log-log interpolation of time at error target along a table (errors decreasing). */
+static double time_at(const double *err, const double *sec, int n, double target) {
+  for (int i = 0; i + 1 < n; i++)
+    if (err[i] >= target && err[i + 1] <= target) {
+      double u = (log(target) - log(err[i])) / (log(err[i + 1]) - log(err[i]));
+      return exp(log(sec[i]) + u * (log(sec[i + 1]) - log(sec[i])));
+    }
+  return NAN;
+}
+
+static void work_precision(void) {
+  const size_t np = 200;
+  latens_sde_model *md = latens_sde_model_builtin("gbm", NULL, 0);
+  const char *names[4] = {"EM", "Milstein", "SRI", "SRI adaptive"};
+  enum { NL = 6 };
+  double err[4][NL], sec[4][NL];
+  printf("4. work-precision, GBM, %zu paths, mean |u_h(1) - u(1)| on the same W, 1 thread\n", np);
+  printf("  %-13s %10s %12s %12s %12s\n", "scheme", "dt / tol", "steps/path", "error", "seconds");
+  for (int s = 0; s < 4; s++)
+    for (int i = 0; i < NL; i++) {
+      latens_sde_options o;
+      latens_sde_options_default(&o);
+      o.threads = 1;
+      o.scheme = s == 0 ? LATENS_SDE_EM : s == 1 ? LATENS_SDE_MILSTEIN : LATENS_SDE_SRI;
+      double knob;
+      if (s < 3) knob = o.dt = ldexp(1, -(3 + 2 * i));
+      else o.adaptive = 1, o.dt = 0.25, knob = o.abstol = o.reltol = pow(10, -1 - 0.75 * i);
+      double steps;
+      strong_point(md, &o, np, &err[s][i], &sec[s][i], &steps);
+      printf("  %-13s %10.3g %12.0f %12.3e %12.3e\n", names[s], knob, steps, err[s][i], sec[s][i]);
+    }
+  double targets[3] = {1e-2, 1e-3, 1e-4};
+  printf("  time to reach a mean error (interpolated; nan: outside the table)\n");
+  printf("  %-10s %12s %12s %12s %14s %14s\n", "error", "EM", "Milstein", "SRI", "SRI adaptive",
+         "EM / SRI");
+  for (int k = 0; k < 3; k++) {
+    double tt[4];
+    for (int s = 0; s < 4; s++) tt[s] = time_at(err[s], sec[s], NL, targets[k]);
+    printf("  %-10.0e %12.3e %12.3e %12.3e %14.3e %14.1f\n", targets[k], tt[0], tt[1], tt[2], tt[3],
+           tt[0] / tt[2]);
+  }
+  latens_sde_model_free(md);
+}
+
+int main(void) {
+  throughput();
+  work_precision();
+  return 0;
+}

@@ -1,0 +1,251 @@
+/* pc/hclt.c: mixtures of hidden Chow-Liu trees: allocation, evaluation, expected counts and
+ * the M-step.  The passes themselves are in hclt_kernels.c; EM and structures in hclt_em.c. */
+#include "learn_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows per chunk: the workspace holds M n rows K doubles twice; about 32 MiB of it keeps the
+ * memory linear in batch x width whatever the data size, and chunks of >= 64 rows keep the
+ * GEMMs efficient. */
+static size_t chunk_rows(const latens_pc_hclt *h, size_t N) {
+  size_t per = 2 * h->M * h->n * h->K * sizeof(double), rows = ((size_t)32 << 20) / per;
+  if (rows < 64) rows = 64;
+  if (rows > 2048) rows = 2048;
+  return rows < N ? rows : N;
+}
+
+static int fill_order(latens_pc_hclt *h, size_t m) {
+  const size_t n = h->n;
+  const long *par = h->parent + m * n;
+  size_t *ord = h->order + m * n, head = 0, tail = 0, roots = 0;
+  for (size_t j = 0; j < n; j++) {
+    if (par[j] < 0) ord[tail++] = j, roots++;
+    else if ((size_t)par[j] >= n || (size_t)par[j] == j)
+      LATENS_ERRORF(LATENS_EDOM, "latens_pc_hclt_alloc: component %zu: parent[%zu] = %ld is not "
+                    "a node of 0..%zu", m, j, par[j], n - 1);
+  }
+  if (roots != 1)
+    LATENS_ERRORF(LATENS_EDOM, "latens_pc_hclt_alloc: component %zu has %zu roots, need one tree",
+                  m, roots);
+  while (head < tail) {
+    size_t u = ord[head++];
+    for (size_t j = 0; j < n; j++)
+      if (par[j] == (long)u) ord[tail++] = j;
+  }
+  if (tail != n)
+    LATENS_ERRORF(LATENS_EDOM, "latens_pc_hclt_alloc: component %zu: parent array has a cycle "
+                  "(%zu of %zu nodes reachable from the root)", m, tail, n);
+  return LATENS_OK;
+}
+
+latens_pc_hclt *latens_pc_hclt_alloc(size_t n, size_t K, size_t M, const long *parent) {
+  if (n == 0 || K < 2 || M == 0)
+    LATENS_ERROR_NULL("latens_pc_hclt_alloc: need n >= 1, K >= 2, M >= 1", LATENS_EINVAL);
+  size_t nodes = latens_mul_size(n, M), kk = latens_mul_size(K, K), tr = latens_mul_size(nodes, kk);
+  if (!nodes || !kk || !tr || tr > ((size_t)1 << 40)) {
+    latens_errorf(__FILE__, __LINE__, LATENS_ENOMEM, "latens_pc_hclt_alloc: n = %zu, K = %zu, "
+                  "M = %zu is too large", n, K, M);
+    return NULL;
+  }
+  latens_pc_hclt *h = calloc(1, sizeof *h);
+  if (!h) LATENS_ERROR_NULL("latens_pc_hclt_alloc: no memory", LATENS_ENOMEM);
+  h->n = n, h->K = K, h->M = M;
+  h->parent = malloc(nodes * sizeof *h->parent);
+  h->order = malloc(nodes * sizeof *h->order);
+  h->mix = malloc(M * sizeof *h->mix);
+  h->root = malloc(M * K * sizeof *h->root);
+  h->trans = calloc(tr, sizeof *h->trans);
+  h->leaf = malloc(nodes * K * sizeof *h->leaf);
+  if (!h->parent || !h->order || !h->mix || !h->root || !h->trans || !h->leaf) {
+    latens_pc_hclt_free(h);
+    LATENS_ERROR_NULL("latens_pc_hclt_alloc: no memory for the tables", LATENS_ENOMEM);
+  }
+  for (size_t m = 0; m < M; m++) {
+    for (size_t j = 0; j < n; j++) h->parent[m * n + j] = parent ? parent[m * n + j] : (long)j - 1;
+    if (fill_order(h, m)) {
+      latens_pc_hclt_free(h);
+      return NULL;
+    }
+    h->mix[m] = 1.0 / (double)M;
+    for (size_t k = 0; k < K; k++) h->root[m * K + k] = 1.0 / (double)K;
+    for (size_t j = 0; j < n; j++) {
+      for (size_t k = 0; k < K; k++) h->leaf[(m * n + j) * K + k] = 0.5;
+      if (h->parent[m * n + j] >= 0)
+        for (size_t q = 0; q < kk; q++) h->trans[(m * n + j) * kk + q] = 1.0 / (double)K;
+    }
+  }
+  return h;
+}
+
+void latens_pc_hclt_free(latens_pc_hclt *h) {
+  if (!h) return;
+  free(h->parent), free(h->order), free(h->mix), free(h->root), free(h->trans), free(h->leaf);
+  free(h);
+}
+
+size_t latens_pc_hclt_nparams(const latens_pc_hclt *h) {
+  if (!h) return 0;
+  size_t n = h->n, K = h->K;
+  return h->M - 1 + h->M * ((K - 1) + (n - 1) * K * (K - 1) + (h->fixed_leaves ? 0 : n * K));
+}
+
+static void perturb_row(double *p, size_t len, size_t stride, double a, latens_rng *rng) {
+  double s = 0.0;
+  for (size_t k = 0; k < len; k++) s += (p[k * stride] = 1.0 + a * (2.0 * latens_rng_uniform(rng) - 1.0));
+  for (size_t k = 0; k < len; k++) p[k * stride] /= s;
+}
+
+int latens_pc_hclt_randomize(latens_pc_hclt *h, double perturb, latens_rng *rng) {
+  if (!h || !rng) LATENS_ERROR("latens_pc_hclt_randomize: NULL argument", LATENS_EINVAL);
+  if (!(perturb >= 0.0 && perturb < 1.0))
+    LATENS_ERRORF(LATENS_EDOM, "latens_pc_hclt_randomize: perturb = %g not in [0, 1)", perturb);
+  const size_t n = h->n, K = h->K;
+  perturb_row(h->mix, h->M, 1, perturb, rng);
+  for (size_t m = 0; m < h->M; m++) {
+    perturb_row(h->root + m * K, K, 1, perturb, rng);
+    for (size_t j = 0; j < n; j++) {
+      if (h->parent[m * n + j] >= 0)
+        for (size_t i = 0; i < K; i++) perturb_row(h->trans + (m * n + j) * K * K + i, K, K, perturb, rng);
+      if (!h->fixed_leaves)
+        for (size_t k = 0; k < K; k++)
+          h->leaf[(m * n + j) * K + k] = 0.5 + 0.5 * perturb * (2.0 * latens_rng_uniform(rng) - 1.0);
+    }
+  }
+  return LATENS_OK;
+}
+
+int latens_pc_hclt_loglik(const latens_pc_hclt *h, const latens_mat *X, double *ll) {
+  static const char fn[] = "latens_pc_hclt_loglik";
+  if (!h || !ll) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
+  int st = latens_pc_check_binary(fn, "X", X, h->n, 1);
+  if (st) return st;
+  if (X->nrow == 0) return LATENS_OK;
+  latens_pc_hclt_ws *w = latens_pc_hclt_ws_alloc(h, chunk_rows(h, X->nrow));
+  if (!w) return LATENS_ENOMEM;
+  for (size_t r0 = 0; r0 < X->nrow; r0 += w->rows) {
+    size_t nb = X->nrow - r0 < w->rows ? X->nrow - r0 : w->rows;
+    latens_pc_hclt_up(h, X, r0, nb, w, ll + r0);
+  }
+  latens_pc_hclt_ws_free(w);
+  return LATENS_OK;
+}
+
+int latens_pc_hclt_mean_loglik(const latens_pc_hclt *h, const latens_mat *X, double *mean) {
+  if (!h || !X || !mean) LATENS_ERROR("latens_pc_hclt_mean_loglik: NULL argument", LATENS_EINVAL);
+  if (X->nrow == 0) LATENS_ERROR("latens_pc_hclt_mean_loglik: X has no rows", LATENS_EINVAL);
+  double *ll = malloc(X->nrow * sizeof *ll);
+  if (!ll) LATENS_ERROR("latens_pc_hclt_mean_loglik: no memory", LATENS_ENOMEM);
+  int st = latens_pc_hclt_loglik(h, X, ll);
+  if (!st) {
+    double s = 0.0;
+    for (size_t i = 0; i < X->nrow; i++) s += ll[i];
+    *mean = s / (double)X->nrow;
+  }
+  free(ll);
+  return st;
+}
+
+latens_pc_hclt_counts *latens_pc_hclt_counts_alloc(const latens_pc_hclt *h) {
+  if (!h) LATENS_ERROR_NULL("latens_pc_hclt_counts_alloc: NULL model", LATENS_EINVAL);
+  latens_pc_hclt_counts *c = calloc(1, sizeof *c);
+  if (!c) LATENS_ERROR_NULL("latens_pc_hclt_counts_alloc: no memory", LATENS_ENOMEM);
+  size_t nodes = h->M * h->n, K = h->K;
+  c->n = h->n, c->K = K, c->M = h->M;
+  c->mix = calloc(h->M, sizeof(double));
+  c->root = calloc(h->M * K, sizeof(double));
+  c->trans = calloc(nodes * K * K, sizeof(double));
+  c->leaf1 = calloc(nodes * K, sizeof(double));
+  c->leafn = calloc(nodes * K, sizeof(double));
+  if (!c->mix || !c->root || !c->trans || !c->leaf1 || !c->leafn) {
+    latens_pc_hclt_counts_free(c);
+    LATENS_ERROR_NULL("latens_pc_hclt_counts_alloc: no memory", LATENS_ENOMEM);
+  }
+  return c;
+}
+
+void latens_pc_hclt_counts_free(latens_pc_hclt_counts *c) {
+  if (!c) return;
+  free(c->mix), free(c->root), free(c->trans), free(c->leaf1), free(c->leafn), free(c);
+}
+
+void latens_pc_hclt_counts_zero(latens_pc_hclt_counts *c) {
+  if (!c) return;
+  size_t nodes = c->M * c->n, K = c->K;
+  memset(c->mix, 0, c->M * sizeof(double));
+  memset(c->root, 0, c->M * K * sizeof(double));
+  memset(c->trans, 0, nodes * K * K * sizeof(double));
+  memset(c->leaf1, 0, nodes * K * sizeof(double));
+  memset(c->leafn, 0, nodes * K * sizeof(double));
+  c->loglik = 0.0;
+}
+
+int latens_pc_hclt_accumulate(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t r1,
+                              latens_pc_hclt_counts *c) {
+  static const char fn[] = "latens_pc_hclt_accumulate";
+  if (!h || !c) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
+  if (c->n != h->n || c->K != h->K || c->M != h->M)
+    LATENS_ERRORF(LATENS_EBADLEN, "%s: counts for (n %zu, K %zu, M %zu), model (n %zu, K %zu, "
+                  "M %zu)", fn, c->n, c->K, c->M, h->n, h->K, h->M);
+  int st = latens_check_mat(fn, "X", X, LATENS_ANY, h->n);
+  if (st) return st;
+  if (r0 > r1 || r1 > X->nrow)
+    LATENS_ERRORF(LATENS_EDOM, "%s: rows [%zu, %zu) not within 0..%zu", fn, r0, r1, X->nrow);
+  latens_mat sub = latens_mat_submatrix(X, r0, 0, r1 - r0, X->ncol);
+  if (r1 > r0 && (st = latens_pc_check_binary(fn, "X", &sub, h->n, 1))) return st;
+  if (r1 == r0) return LATENS_OK;
+  latens_pc_hclt_ws *w = latens_pc_hclt_ws_alloc(h, chunk_rows(h, r1 - r0));
+  double *ll = w ? malloc(w->rows * sizeof *ll) : NULL;
+  if (!ll) {
+    latens_pc_hclt_ws_free(w);
+    LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory", fn);
+  }
+  for (size_t a = r0; a < r1; a += w->rows) {
+    size_t nb = r1 - a < w->rows ? r1 - a : w->rows;
+    latens_pc_hclt_up(h, X, a, nb, w, ll);
+    latens_pc_hclt_down(h, X, a, nb, w, ll, c);
+  }
+  free(ll);
+  latens_pc_hclt_ws_free(w);
+  return LATENS_OK;
+}
+
+/* p[k*stride] <- (1 - step) p + step (c + a/len) / (sum c + a), k < len. */
+static void update(double *p, const double *c, size_t len, size_t stride, double a, double step) {
+  double s = a;
+  for (size_t k = 0; k < len; k++) s += c[k * stride];
+  if (!(s > 0.0)) return; /* no data and no pseudocount: keep the old distribution */
+  for (size_t k = 0; k < len; k++)
+    p[k * stride] = (1.0 - step) * p[k * stride] + step * (c[k * stride] + a / (double)len) / s;
+}
+
+int latens_pc_hclt_mstep(latens_pc_hclt *h, const latens_pc_hclt_counts *c, double pseudocount,
+                         double step) {
+  static const char fn[] = "latens_pc_hclt_mstep";
+  if (!h || !c) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
+  if (c->n != h->n || c->K != h->K || c->M != h->M)
+    LATENS_ERRORF(LATENS_EBADLEN, "%s: counts and model differ in shape", fn);
+  if (!(pseudocount >= 0.0) || !isfinite(pseudocount) || !(step > 0.0 && step <= 1.0))
+    LATENS_ERRORF(LATENS_EDOM, "%s: pseudocount = %g must be >= 0, step = %g in (0, 1]", fn,
+                  pseudocount, step);
+  const size_t n = h->n, K = h->K;
+  update(h->mix, c->mix, h->M, 1, pseudocount, step);
+  for (size_t m = 0; m < h->M; m++) {
+    update(h->root + m * K, c->root + m * K, K, 1, pseudocount, step);
+    for (size_t j = 0; j < n; j++) {
+      size_t node = m * n + j;
+      if (h->parent[node] >= 0)
+        for (size_t i = 0; i < K; i++)
+          update(h->trans + node * K * K + i, c->trans + node * K * K + i, K, K, pseudocount, step);
+      if (h->fixed_leaves) continue;
+      for (size_t k = 0; k < K; k++) {
+        double n1 = c->leaf1[node * K + k], nn = c->leafn[node * K + k];
+        if (!(nn + pseudocount > 0.0)) continue;
+        double p = (n1 + pseudocount / 2.0) / (nn + pseudocount);
+        h->leaf[node * K + k] = (1.0 - step) * h->leaf[node * K + k] + step * p;
+      }
+    }
+  }
+  return LATENS_OK;
+}

@@ -1,0 +1,187 @@
+/* pc/hclt_kernels.c: the upward and downward passes of a mixture of HCLTs over a chunk of
+ * samples.  Each tree edge is a dense K x K sum block evaluated as max-shift, exp, GEMM, log
+ * (the "log-einsum-exp" of Peharz et al. 2020); the downward pass computes the circuit's flows
+ * (posteriors of the latents) with two more GEMMs per edge, so an EM step costs about three
+ * forward passes. */
+#include "learn_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libmvec's vector exp/log for the `omp simd` loops below, as in core/logspace_kernels.c
+ * (GCC announces the variants only under -ffast-math, which latens refuses). */
+#pragma omp declare simd notinbranch
+extern double exp(double);
+#pragma omp declare simd notinbranch
+extern double log(double);
+
+latens_pc_hclt_ws *latens_pc_hclt_ws_alloc(const latens_pc_hclt *h, size_t rows) {
+  const size_t K = h->K, nodes = h->M * h->n;
+  latens_pc_hclt_ws *w = calloc(1, sizeof *w);
+  if (!w) LATENS_ERROR_NULL("latens_pc_hclt: no memory for a workspace", LATENS_ENOMEM);
+  size_t blk = latens_mul_size(rows, K), all = latens_mul_size(nodes, blk);
+  w->rows = rows;
+  w->E = all ? malloc(all * sizeof(double)) : NULL;
+  w->Mx = all ? malloc(all * sizeof(double)) : NULL;
+  w->s = malloc(rows * sizeof(double));
+  w->tmp = malloc((blk > K * K ? blk : K * K) * sizeof(double));
+  w->llm = malloc(latens_mul_size(h->M, rows) * sizeof(double));
+  w->logl1 = malloc(nodes * K * sizeof(double));
+  w->logl0 = malloc(nodes * K * sizeof(double));
+  if (!w->E || !w->Mx || !w->s || !w->tmp || !w->llm || !w->logl1 || !w->logl0) {
+    latens_pc_hclt_ws_free(w);
+    LATENS_ERROR_NULL("latens_pc_hclt: no memory for a workspace", LATENS_ENOMEM);
+  }
+  latens_pc_hclt_ws_leaves(w, h);
+  return w;
+}
+
+void latens_pc_hclt_ws_free(latens_pc_hclt_ws *w) {
+  if (!w) return;
+  free(w->E), free(w->Mx), free(w->s), free(w->tmp), free(w->llm), free(w->logl1), free(w->logl0);
+  free(w);
+}
+
+void latens_pc_hclt_ws_leaves(latens_pc_hclt_ws *w, const latens_pc_hclt *h) {
+  const size_t len = h->M * h->n * h->K;
+  for (size_t t = 0; t < len; t++) w->logl1[t] = log(h->leaf[t]), w->logl0[t] = log1p(-h->leaf[t]);
+}
+
+/* prod_j <- leaf terms of node j (NaN: marginalised, log 1 = 0). */
+static void leaf_terms(const latens_mat *X, size_t r0, size_t nb, size_t j, size_t K,
+                       const double *l1, const double *l0, double *P, size_t ld) {
+  const double *x = X->data + r0 + j * X->ld;
+  for (size_t k = 0; k < K; k++) {
+    double a = l1[k], b = l0[k];
+    double *p = P + k * ld;
+    for (size_t i = 0; i < nb; i++) p[i] = x[i] == 1.0 ? a : x[i] == 0.0 ? b : 0.0;
+  }
+}
+
+/* E <- exp(P - s) with s the row max; a row that is entirely -Inf gets s = -Inf and E = 0
+ * (it is shifted by 0 instead, so -Inf - -Inf never makes a NaN).  t: nb scratch. */
+static void shift_exp(double *P, size_t nb, size_t K, size_t ld, double *s, double *t) {
+  for (size_t i = 0; i < nb; i++) s[i] = -INFINITY;
+  for (size_t k = 0; k < K; k++)
+#pragma omp simd
+    for (size_t i = 0; i < nb; i++) s[i] = P[i + k * ld] > s[i] ? P[i + k * ld] : s[i];
+  for (size_t i = 0; i < nb; i++) t[i] = s[i] == -INFINITY ? 0.0 : s[i];
+  for (size_t k = 0; k < K; k++) {
+    double *p = P + k * ld;
+#pragma omp simd
+    for (size_t i = 0; i < nb; i++) p[i] = exp(p[i] - t[i]);
+  }
+}
+
+static void up_component(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
+                         latens_pc_hclt_ws *w, size_t m) {
+  const size_t n = h->n, K = h->K, ld = w->rows, blk = ld * K;
+  const size_t *ord = h->order + m * n;
+  const long *par = h->parent + m * n;
+  double *E = w->E + m * n * blk, *Mx = w->Mx + m * n * blk, *ll = w->llm + m * ld;
+  for (size_t j = 0; j < n; j++)
+    leaf_terms(X, r0, nb, j, K, w->logl1 + (m * n + j) * K, w->logl0 + (m * n + j) * K,
+               E + j * blk, ld);
+  for (size_t t = n; t-- > 0;) { /* children before parents */
+    size_t j = ord[t];
+    double *Ej = E + j * blk;
+    shift_exp(Ej, nb, K, ld, w->s, w->tmp);
+    if (par[j] < 0) {
+      const double *r = h->root + m * K;
+      for (size_t i = 0; i < nb; i++) {
+        double acc = 0.0;
+        for (size_t k = 0; k < K; k++) acc += r[k] * Ej[i + k * ld];
+        ll[i] = w->s[i] + log(acc);
+      }
+      continue;
+    }
+    const double *W = h->trans + (m * n + j) * K * K;
+    double *Mj = Mx + j * blk, *Pp = E + (size_t)par[j] * blk;
+    latens_dense_mm(0, 1, nb, K, K, 1.0, Ej, ld, W, K, 0.0, Mj, ld);
+    for (size_t k = 0; k < K; k++) {
+      double *pp = Pp + k * ld, *mj = Mj + k * ld, *sh = w->s;
+#pragma omp simd
+      for (size_t i = 0; i < nb; i++) pp[i] += sh[i] + log(mj[i]);
+    }
+  }
+}
+
+void latens_pc_hclt_up(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
+                       latens_pc_hclt_ws *w, double *ll) {
+  for (size_t m = 0; m < h->M; m++) up_component(h, X, r0, nb, w, m);
+  for (size_t i = 0; i < nb; i++) {
+    double mx = -INFINITY, acc = 0.0;
+    for (size_t m = 0; m < h->M; m++) {
+      double v = log(h->mix[m]) + w->llm[m * w->rows + i];
+      mx = v > mx ? v : mx;
+    }
+    if (mx == -INFINITY) { ll[i] = -INFINITY; continue; }
+    for (size_t m = 0; m < h->M; m++) acc += h->mix[m] * exp(w->llm[m * w->rows + i] - mx);
+    ll[i] = mx + log(acc);
+  }
+}
+
+static void leaf_counts(const latens_mat *X, size_t r0, size_t nb, size_t j, size_t K,
+                        const double *Q, size_t ld, double *c1, double *cn) {
+  const double *x = X->data + r0 + j * X->ld;
+  for (size_t k = 0; k < K; k++) {
+    double a1 = 0.0, an = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+      double q = Q[i + k * ld];
+      a1 += x[i] == 1.0 ? q : 0.0;
+      an += isnan(x[i]) ? 0.0 : q;
+    }
+    c1[k] += a1, cn[k] += an;
+  }
+}
+
+static void down_component(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
+                           latens_pc_hclt_ws *w, const double *ll, size_t m,
+                           latens_pc_hclt_counts *c) {
+  const size_t n = h->n, K = h->K, ld = w->rows, blk = ld * K;
+  const size_t *ord = h->order + m * n;
+  const long *par = h->parent + m * n;
+  double *E = w->E + m * n * blk, *Mx = w->Mx + m * n * blk, *llm = w->llm + m * ld;
+  const double *r = h->root + m * K;
+  double *Q = E + ord[0] * blk, *s = w->s, rm = 0.0;
+  for (size_t i = 0; i < nb; i++) { /* posterior of the component, then of the root state */
+    double acc = 0.0;
+    s[i] = ll[i] == -INFINITY ? 0.0 : exp(log(h->mix[m]) + llm[i] - ll[i]);
+    rm += s[i];
+    for (size_t k = 0; k < K; k++) acc += r[k] * Q[i + k * ld];
+    s[i] = acc > 0.0 ? s[i] / acc : 0.0;
+  }
+  c->mix[m] += rm;
+  for (size_t k = 0; k < K; k++) {
+    double a = 0.0;
+    for (size_t i = 0; i < nb; i++) a += (Q[i + k * ld] *= r[k] * s[i]);
+    c->root[m * K + k] += a;
+  }
+  for (size_t t = 1; t < n; t++) { /* parents before children: Q_p is ready */
+    size_t j = ord[t];
+    const double *W = h->trans + (m * n + j) * K * K;
+    double *Ej = E + j * blk, *R = Mx + j * blk, *Qp = E + (size_t)par[j] * blk, *T = w->tmp;
+    for (size_t k = 0; k < K; k++)
+      for (size_t i = 0; i < nb; i++) {
+        double d = R[i + k * ld];
+        R[i + k * ld] = d > 0.0 ? Qp[i + k * ld] / d : 0.0;
+      }
+    /* edge counts W .* (R^T E), then Q_j = E .* (R W) written over E */
+    latens_dense_mm(1, 0, K, K, nb, 1.0, R, ld, Ej, ld, 0.0, T, K);
+    double *ct = c->trans + (m * n + j) * K * K;
+    for (size_t q = 0; q < K * K; q++) ct[q] += W[q] * T[q];
+    latens_dense_mm(0, 0, nb, K, K, 1.0, R, ld, W, K, 0.0, T, ld);
+    for (size_t k = 0; k < K; k++)
+      for (size_t i = 0; i < nb; i++) Ej[i + k * ld] *= T[i + k * ld];
+  }
+  for (size_t j = 0; j < n; j++)
+    leaf_counts(X, r0, nb, j, K, E + j * blk, ld, c->leaf1 + (m * n + j) * K,
+                c->leafn + (m * n + j) * K);
+}
+
+void latens_pc_hclt_down(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
+                         latens_pc_hclt_ws *w, const double *ll, latens_pc_hclt_counts *c) {
+  for (size_t m = 0; m < h->M; m++) down_component(h, X, r0, nb, w, ll, m, c);
+  for (size_t i = 0; i < nb; i++) c->loglik += ll[i];
+}

@@ -1,0 +1,35 @@
+/* pc/learn_impl.h: what the learning files of pc share (not installed). */
+#ifndef LATENS_PC_LEARN_IMPL_H
+#define LATENS_PC_LEARN_IMPL_H
+#include "../core/internal.h"
+#include <latens/pc_learn.h>
+
+/* Scratch of one pass over a chunk of at most `rows` samples: per component and node the
+ * shifted exponentials E (later the posteriors) and the child-to-parent products Mx, each
+ * rows x K column-major.  Memory O(M n rows K): linear in batch x circuit width. */
+typedef struct {
+  size_t rows;
+  double *E, *Mx;  /* [(m*n + j) * rows*K] */
+  double *s, *tmp; /* rows; rows*K (also K*K) */
+  double *llm;     /* [m*rows + b]: log p(x_b | component m) */
+  double *logl1, *logl0; /* [(m*n + j)*K + k]: log leaf probabilities of x = 1, x = 0 */
+} latens_pc_hclt_ws;
+
+LATENS_INTERNAL latens_pc_hclt_ws *latens_pc_hclt_ws_alloc(const latens_pc_hclt *h, size_t rows);
+LATENS_INTERNAL void latens_pc_hclt_ws_free(latens_pc_hclt_ws *w);
+/* Refresh the log leaf tables from h (after every change of h's leaves). */
+LATENS_INTERNAL void latens_pc_hclt_ws_leaves(latens_pc_hclt_ws *w, const latens_pc_hclt *h);
+/* Upward pass over rows [r0, r0 + nb) of X (nb <= w->rows): fills E, Mx, llm and ll[0..nb). */
+LATENS_INTERNAL void latens_pc_hclt_up(const latens_pc_hclt *h, const latens_mat *X, size_t r0,
+                                       size_t nb, latens_pc_hclt_ws *w, double *ll);
+/* Downward pass after latens_pc_hclt_up on the same rows; adds the expected counts to c. */
+LATENS_INTERNAL void latens_pc_hclt_down(const latens_pc_hclt *h, const latens_mat *X,
+                                         size_t r0, size_t nb, latens_pc_hclt_ws *w,
+                                         const double *ll, latens_pc_hclt_counts *c);
+/* Entries 0, 1 or (when allow_nan) NaN; otherwise LATENS_EDOM naming the first bad one. */
+LATENS_INTERNAL int latens_pc_check_binary(const char *fn, const char *name, const latens_mat *X,
+                                           size_t ncol, int allow_nan);
+/* The rows of X in a random order (Fisher-Yates from rng) into Y (same shape); perm: N. */
+LATENS_INTERNAL void latens_pc_shuffle_rows(const latens_mat *X, latens_mat *Y, size_t *perm,
+                                            latens_rng *rng);
+#endif

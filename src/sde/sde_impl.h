@@ -1,0 +1,80 @@
+/* sde/sde_impl.h: what the sde sources share (not installed). */
+#ifndef LATENS_SDE_IMPL_H
+#define LATENS_SDE_IMPL_H
+
+#include "../core/internal.h"
+#include <latens/sde.h>
+
+/* A stepper: one model, one scheme, preallocated buffers.  One per thread. */
+typedef struct {
+  const latens_sde_model *model;
+  const latens_sde_options *opt;
+  size_t d, m, glen;  /* glen: doubles in g (d, or d*m) */
+  int diag;           /* g has d values (diagonal, scalar, or a 1x1 matrix) */
+  size_t nf, ng;      /* callback counts */
+  double *f1, *f2, *g1, *g2, *g3, *g4, *y1, *y2, *y3, *y4, *J, *ch;
+  int scalar;         /* one Brownian component drives every state (scalar noise) */
+  size_t *piv;
+  double *zbuf;       /* SDE_ZBUF normals for the Euler-Maruyama kernel */
+  double *buf;
+} sde_ws;
+
+enum { SDE_ZBUF = 512 };
+
+LATENS_INTERNAL int sde_ws_init(sde_ws *w, const latens_sde_model *model,
+                                const latens_sde_options *opt, const char *fn);
+LATENS_INTERNAL void sde_ws_free(sde_ws *w);
+/* Whether opt->scheme suits model (reported as LATENS_EINVAL naming fn), and whether it needs
+ * space-time integrals dZ (*need_dz). */
+LATENS_INTERNAL int sde_scheme_check(const latens_sde_model *model, const latens_sde_options *opt,
+                                     const char *fn, int *need_dz);
+/* Options in range (LATENS_EINVAL / LATENS_EDOM naming fn). */
+LATENS_INTERNAL int sde_options_check(const latens_sde_options *opt, const char *fn);
+/* One step of size h from (t, x) in place.  dW: m increments; dZ: m space-time integrals
+ * (SRI/SRA); err: NULL, or the scaled RMS error estimate (SRI/SRA). */
+LATENS_INTERNAL int sde_step(sde_ws *w, double t, double h, double *x, const double *dW,
+                             const double *dZ, double *err);
+/* Fixed-step Euler-Maruyama (schemes_kernels.c): ns steps from t0, of dt except the last of
+ * hlast, drawing m normals per step from r exactly as sde_draw_step does.  m <= SDE_ZBUF. */
+LATENS_INTERNAL int sde_em_steps(sde_ws *w, double t0, double dt, size_t ns, double hlast,
+                                 double *x, latens_rng *r, double *wacc, latens_sde_stats *st);
+/* Drift and diffusion through whichever callbacks exist; count them in w. */
+LATENS_INTERNAL int sde_eval_f(sde_ws *w, double t, const double *x, double *f);
+LATENS_INTERNAL int sde_eval_g(sde_ws *w, double t, const double *x, double *g);
+LATENS_INTERNAL int sde_eval_fg(sde_ws *w, double t, const double *x, double *f, double *g);
+/* A callback status turned into a reported latens status. */
+LATENS_INTERNAL int sde_callback_failed(int rc, const char *what, double t);
+
+/* Draw one step's increments (m of dW, and m of dZ when dz != NULL) of step h. */
+LATENS_INTERNAL void sde_draw_step(latens_rng *r, size_t m, double h, double *dw, double *dz);
+
+/* Advance one path over the output grid (fixed steps), from t[k0] to t[k1] writing X and W
+ * columns k0+1..k1 (X, W column pointers at stride ldx, ldw; W may be NULL; wacc m values of
+ * running W). */
+LATENS_INTERNAL int sde_fixed_span(sde_ws *w, const double *t, size_t k0, size_t k1, double *x,
+                                   latens_rng *r, double *dw, double *dz, double *wacc,
+                                   double *X, size_t ldx, double *W, size_t ldw,
+                                   latens_sde_stats *st);
+
+/* Checks shared by the grid entry points (model, options, scheme, grid, x0). */
+LATENS_INTERNAL int sde_grid_check(const char *fn, const latens_sde_model *md,
+                                   const latens_sde_options *opt, const double *x0,
+                                   const double *t, size_t nt, int *need_dz);
+
+/* The adaptive path state (Brownian tree + step controller). */
+typedef struct sde_adapt sde_adapt;
+/* share: NULL, or a state for the same grid whose output positions are borrowed (it must
+ * outlive this one).  Draws one uint64 from rng to name the tree's stream.  nt >= 2. */
+LATENS_INTERNAL sde_adapt *sde_adapt_alloc(size_t m, const latens_sde_options *opt,
+                                           const double *t, size_t nt, const sde_adapt *share,
+                                           latens_rng *rng, const char *fn, int *status);
+LATENS_INTERNAL void sde_adapt_free(sde_adapt *a);
+/* Advance from output index k to k+1 (x in place, wacc running W). */
+LATENS_INTERNAL int sde_adapt_span(sde_adapt *a, sde_ws *w, size_t k, double *x, double *wacc,
+                                   latens_sde_stats *st);
+
+LATENS_INTERNAL void sde_stats_clear(latens_sde_stats *st);
+LATENS_INTERNAL void sde_stats_add(latens_sde_stats *to, const latens_sde_stats *from);
+LATENS_INTERNAL void sde_stats_step(latens_sde_stats *st, double h);
+
+#endif

@@ -1,0 +1,76 @@
+#!/bin/bash
+# tests/sde/cli_fit.sh: `latens sde fit|filter|smooth` and the demo's sde section — the JSON
+# fields the issue spells out, exit codes, one-line errors naming file:line:column.
+. "${LATENS_SRCDIR:-.}/tests/cli/lib.sh"
+
+nile="$SRC/data/nile.csv"
+num() { # num KEY: the first number after "KEY": in $tmp/out
+  sed -n "s/.*\"$1\":\\([-0-9.e+]*\\).*/\\1/p" "$tmp/out" | head -n 1
+}
+
+# The three fit methods: {"params": {...}, "loglik": x, "iterations": n}.
+for m in mle sde-matching pf; do
+  expect 0 "fit --method $m" -- "$LATENS" sde fit --method $m --data "$nile" --json --quiet
+  contains "$tmp/out" '"params":{"kappa":' "fit $m: params object"
+  contains "$tmp/out" '"loglik":' "fit $m: loglik"
+  contains "$tmp/out" '"iterations":' "fit $m: iterations"
+  eval "ll_${m//-/_}=$(num loglik)"
+  eval "mu_${m//-/_}=$(num mu)"
+done
+# Oracle: SDE matching maximises a bound that is tight at the exact posterior, so its
+# estimate has (to the spline's accuracy, 1e-6 nats measured) the Kalman MLE's likelihood;
+# the particle fit is within the particle estimate's noise (~0.5 nats, 500 particles).
+if awk -v a="$ll_mle" -v b="$ll_sde_matching" -v c="$ll_pf" -v m1="$mu_mle" -v m2="$mu_sde_matching" \
+   'BEGIN { exit !(a - b < 1e-3 && b <= a + 1e-6 && a - c < 3 && (m1 - m2)^2 < 1) }'; then ok
+else bad "fit: mle $ll_mle / $mu_mle vs sde-matching $ll_sde_matching / $mu_sde_matching vs pf $ll_pf"; fi
+
+# filter / smooth, CSV and JSON; fixed parameters.
+P="kappa=0.15,mu=920,sigma=71,r=12000"
+expect 0 "filter csv" -- "$LATENS" sde filter --data "$nile" --params "$P"
+contains "$tmp/out" "time,value,mean,sd" "filter: CSV header"
+[ "$(wc -l <"$tmp/out")" -eq 101 ] && ok || bad "filter: expected 101 lines"
+expect 0 "smooth json" -- "$LATENS" sde smooth --data "$nile" --params "$P" --json
+contains "$tmp/out" '"loglik":' "smooth: loglik"
+contains "$tmp/out" '"iterations":0' "smooth with --params: no iterations"
+contains "$tmp/out" '"mean":[' "smooth: means"
+ll_k=$(num loglik)
+expect 0 "smooth sde-matching" -- "$LATENS" sde smooth --data "$nile" --params "$P" --method sde-matching --json
+ll_m=$(num loglik)
+awk -v a="$ll_k" -v b="$ll_m" 'BEGIN { exit !(b <= a + 1e-6 && a - b < 1e-3) }' && ok \
+  || bad "smooth: sde-matching bound $ll_m vs Kalman $ll_k"
+expect 0 "smooth pf" -- "$LATENS" sde smooth --data "$nile" --params "$P" --method pf --particles 2000 --json --seed 3
+expect 0 "filter, MLE parameters, -o" -- "$LATENS" sde filter --data "$nile" --json -o "$tmp/f.json"
+contains "$tmp/f.json" '"params":{"kappa":' "filter -o writes JSON"
+
+# Irregular times and missing values.
+printf 'time,value\n0,1.0\n0.5,NA\n1.7,0.4\n2.0,0.9\n3.5,-0.2\n4.0,0.1\n' >"$tmp/irr.csv"
+expect 0 "fit irregular with NA" -- "$LATENS" sde fit --method mle --data "$tmp/irr.csv" --json
+expect 0 "smooth irregular with NA" -- "$LATENS" sde smooth --data "$tmp/irr.csv" --params "kappa=1,mu=0,sigma=1,r=0.1"
+
+# Errors: usage and data, one line each, file:line:column for bad data.
+expect 2 "fit without --method" -- "$LATENS" sde fit --data "$nile"
+expect 2 "fit bad --method" -- "$LATENS" sde fit --method nope --data "$nile"
+expect 2 "fit without --data" -- "$LATENS" sde fit --method mle
+expect 2 "bad --params" -- "$LATENS" sde filter --data "$nile" --params "kappa=-1,mu=0,sigma=1,r=1"
+expect 2 "incomplete --params" -- "$LATENS" sde filter --data "$nile" --params "kappa=1"
+expect 2 "unknown --model" -- "$LATENS" sde fit --method mle --model lorenz --data "$nile"
+expect 2 "filter --method mle" -- "$LATENS" sde filter --method mle --data "$nile"
+printf 'time,value\n1,2\n3,4\n2,5\n4,1\n' >"$tmp/back.csv"
+expect 2 "times going back" -- "$LATENS" sde fit --method mle --data "$tmp/back.csv"
+contains "$tmp/err" "back.csv:4:1" "decreasing time names file:line:column"
+printf 'time,value\n1,2\n2,abc\n3,4\n' >"$tmp/text.csv"
+expect 2 "text value" -- "$LATENS" sde fit --method mle --data "$tmp/text.csv"
+contains "$tmp/err" "text.csv:3:2" "bad value names file:line:column"
+printf 'time,value\n1,2\nNA,3\n3,4\n' >"$tmp/nat.csv"
+expect 2 "missing time" -- "$LATENS" sde smooth --data "$tmp/nat.csv" --params "$P"
+contains "$tmp/err" "nat.csv:3:1" "missing time names file:line:column"
+expect 2 "missing file" -- "$LATENS" sde fit --method mle --data "$tmp/none.csv"
+expect 2 "unknown column" -- "$LATENS" sde fit --method mle --data "$nile" --column nosuch
+expect 0 "fit --help" -- "$LATENS" sde fit --help
+contains "$tmp/out" "sde-matching" "fit --help names the methods"
+
+# Demo: both estimates of the Nile OU.
+expect 0 "demo sde --json" -- "$LATENS" demo sde --json --quiet
+contains "$tmp/out" '"sde":{"data":"nile.csv"' "demo: sde section"
+contains "$tmp/out" '"sde_matching":{"params":' "demo: SDE-matching estimate"
+finish

@@ -1,0 +1,371 @@
+/* tests/sde/test_ensemble.c: ensembles, reproducibility, the Brownian tree of adaptive
+ * stepping. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <latens/latens.h>
+#include "suites_solve.h"
+
+static latens_sde_options opts(latens_sde_scheme s, double dt) {
+  latens_sde_options o;
+  latens_sde_options_default(&o);
+  o.scheme = s, o.dt = dt;
+  return o;
+}
+
+START_TEST(test_ou_moments) {
+  /* Oracle: OU closed form E X_t = mu + (x0 - mu) e^{-theta t},
+   * Var X_t = sigma^2 (1 - e^{-2 theta t}) / (2 theta), X_t Gaussian (quantiles mean + z sd).
+   * SRA's weak bias at dt = 1/256 is O(dt^2) ~ 1e-5, far below the Monte Carlo tolerances:
+   * 5 standard errors of the mean (sd/sqrt n), of the variance (var sqrt(2/(n-1))) and of a
+   * quantile (sqrt(p(1-p)/n)/pdf). */
+  int n = test_under_valgrind() ? 500 : 20000;
+  double th[3] = {2.0, 0.5, 0.8};
+  latens_sde_model *md = latens_sde_model_builtin("ou", th, 3);
+  latens_sde_options o = opts(LATENS_SDE_SRA, 1.0 / 256);
+  enum { NT = 5 };
+  double t[NT] = {0, 0.25, 0.5, 0.75, 1.0}, prob[2] = {0.5, 0.9};
+  latens_mat *mean = latens_mat_alloc(1, NT), *var = latens_mat_alloc(1, NT);
+  latens_mat *q = latens_mat_alloc(2, NT);
+  ck_assert_int_eq(latens_sde_ensemble_summary(md, &o, NULL, t, NT, (size_t)n, 7, prob, 2, mean,
+                                               var, q, NULL, NULL), LATENS_OK);
+  int bad = 0;
+  for (int k = 1; k < NT; k++) {
+    double m = 0.5 + (1 - 0.5) * exp(-2 * t[k]), v = 0.64 * (1 - exp(-4 * t[k])) / 4, sd = sqrt(v);
+    bad += fabs(LATENS_MAT(mean, 0, k) - m) > 5 * sd / sqrt(n);
+    bad += fabs(LATENS_MAT(var, 0, k) - v) > 5 * v * sqrt(2.0 / (n - 1));
+    double pdf50 = 1 / (sd * sqrt(2 * M_PI)), pdf90 = pdf50 * exp(-0.5 * 1.2815515655446004 * 1.2815515655446004);
+    bad += fabs(LATENS_MAT(q, 0, k) - m) > 5 * sqrt(0.25 / n) / pdf50;
+    bad += fabs(LATENS_MAT(q, 1, k) - (m + 1.2815515655446004 * sd)) > 5 * sqrt(0.09 / n) / pdf90;
+  }
+  ck_assert_int_eq(bad, 0);
+  ck_assert_double_eq(LATENS_MAT(mean, 0, 0), 1.0);
+  ck_assert_double_eq(LATENS_MAT(var, 0, 0), 0.0);
+  latens_mat_free(mean), latens_mat_free(var), latens_mat_free(q);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+/* Full ensemble with a given thread count (X is (d nt) x npaths). */
+static latens_mat *run(const latens_sde_model *md, latens_sde_options o, const double *t,
+                       size_t nt, size_t np, int threads, latens_mat **W) {
+  o.threads = threads;
+  latens_mat *X = latens_mat_alloc(md->d * nt, np);
+  *W = latens_mat_alloc(md->m * nt, np);
+  ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, nt, np, 42, X, *W, NULL, NULL), LATENS_OK);
+  return X;
+}
+
+START_TEST(test_threads) {
+  /* Oracle: bitwise equality across thread counts, and with single solves on stream (42, p). */
+  latens_sde_model *md = latens_sde_model_builtin("lotka-volterra", NULL, 0);
+  double t[4] = {0, 0.3, 0.7, 1.0};
+  for (int adaptive = 0; adaptive <= 1; adaptive++) {
+    latens_sde_options o = opts(adaptive ? LATENS_SDE_SRI : LATENS_SDE_EM, 0.01);
+    o.adaptive = adaptive;
+    latens_mat *W1, *W3, *W2;
+    latens_mat *X1 = run(md, o, t, 4, 50, 1, &W1), *X3 = run(md, o, t, 4, 50, 3, &W3);
+    latens_mat *X2 = run(md, o, t, 4, 50, 2, &W2);
+    ck_assert(latens_mat_max_abs_diff(X1, X3) == 0 && latens_mat_max_abs_diff(X1, X2) == 0);
+    ck_assert(latens_mat_max_abs_diff(W1, W3) == 0);
+    latens_mat *X = latens_mat_alloc(2, 4), *W = latens_mat_alloc(2, 4);
+    int diff = 0;
+    for (size_t p = 0; p < 50; p += 7) {
+      latens_rng r;
+      latens_rng_init(&r, 42, p);
+      ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, 4, &r, X, W, NULL), LATENS_OK);
+      for (size_t k = 0; k < 8; k++)
+        diff += X->data[k] != LATENS_MAT(X1, k, p) || W->data[k] != LATENS_MAT(W1, k, p);
+    }
+    ck_assert_int_eq(diff, 0);
+    latens_mat_free(X), latens_mat_free(W);
+    latens_mat_free(X1), latens_mat_free(X2), latens_mat_free(X3);
+    latens_mat_free(W1), latens_mat_free(W2), latens_mat_free(W3);
+  }
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_summary_matches_paths) {
+  /* Oracle: the mean over the stored ensemble (same seed) computed here in path order. */
+  latens_sde_model *md = latens_sde_model_builtin("double-well", NULL, 0);
+  latens_sde_options o = opts(LATENS_SDE_EM, 0.01);
+  double t[3] = {0, 0.5, 2.0};
+  latens_mat *W, *X = run(md, o, t, 3, 101, 2, &W);
+  latens_mat *mean = latens_mat_alloc(1, 3);
+  ck_assert_int_eq(latens_sde_ensemble_summary(md, &o, NULL, t, 3, 101, 42, NULL, 0, mean, NULL,
+                                               NULL, NULL, NULL), LATENS_OK);
+  for (size_t k = 0; k < 3; k++) {
+    double s = 0;
+    for (size_t p = 0; p < 101; p++) s += LATENS_MAT(X, k, p);
+    ck_assert_double_eq_tol(LATENS_MAT(mean, 0, k), s / 101, 1e-15);
+  }
+  latens_mat_free(X), latens_mat_free(W), latens_mat_free(mean);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_solve_equals_increments) {
+  /* Oracle: a grid solve with fixed steps draws exactly latens_sde_brownian_draw's increments,
+   * so it equals latens_sde_solve_increments on them (SRI: dW and dZ). */
+  latens_sde_model *md = latens_sde_model_builtin("gbm", NULL, 0);
+  latens_sde_options o = opts(LATENS_SDE_SRI, 0.125);
+  double t[3] = {0, 0.5, 1.0};
+  latens_mat *X = latens_mat_alloc(1, 3), *W = latens_mat_alloc(1, 3);
+  latens_rng r;
+  latens_rng_init(&r, 5, 1);
+  ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, 3, &r, X, W, NULL), LATENS_OK);
+  double dW[8], dZ[8], xe;
+  latens_rng_init(&r, 5, 1);
+  ck_assert_int_eq(latens_sde_brownian_draw(&r, 1, 8, 0.125, dW, dZ, 1), LATENS_OK);
+  ck_assert_int_eq(latens_sde_solve_increments(md, &o, 0, NULL, 8, 0.125, dW, dZ, 1, NULL, &xe, NULL),
+                   LATENS_OK);
+  double w = 0;
+  for (int i = 0; i < 8; i++) w += dW[i];
+  ck_assert_double_eq_tol(LATENS_MAT(X, 0, 2), xe, 1e-14 * fabs(xe));
+  ck_assert_double_eq_tol(LATENS_MAT(W, 0, 2), w, 1e-14);
+  latens_mat_free(X), latens_mat_free(W);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_adaptive_path) {
+  /* Oracle: the Brownian tree makes W on the output grid a function of the stream alone:
+   * two tolerances (different step sequences, with rejections) give the same W(t_k) up to
+   * the rounding of summing different partitions; and the GBM solution on that W
+   * (u0 exp(0.63155 t + 0.87 W), Ito's formula) is approached as the tolerance shrinks. */
+  latens_sde_model *md = latens_sde_model_builtin("gbm", NULL, 0);
+  enum { NT = 6 };
+  double t[NT] = {0, 0.1, 0.35, 0.5, 0.8, 1.0}, tol[3] = {1e-2, 1e-4, 1e-6}, err[3];
+  latens_mat *X = latens_mat_alloc(1, NT), *W = latens_mat_alloc(1, NT), *W0 = latens_mat_alloc(1, NT);
+  size_t steps[3], rejected = 0;
+  for (int i = 0; i < 3; i++) {
+    latens_sde_options o = opts(LATENS_SDE_SRI, 0.25);
+    o.adaptive = 1, o.abstol = o.reltol = tol[i];
+    latens_rng r;
+    latens_rng_init(&r, 99, 3);
+    latens_sde_stats st;
+    ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, NT, &r, X, i ? W : W0, &st), LATENS_OK);
+    steps[i] = st.steps, rejected += st.rejected;
+    if (i) ck_assert(latens_mat_max_abs_diff(W, W0) < 1e-13);
+    err[i] = 0;
+    for (int k = 0; k < NT; k++)
+      err[i] = fmax(err[i], fabs(LATENS_MAT(X, 0, k) - 0.5 * exp(0.63155 * t[k] + 0.87 * LATENS_MAT(W0, 0, k))));
+  }
+  ck_assert(steps[0] < steps[1] && steps[1] < steps[2]);
+  ck_assert(rejected > 0);
+  ck_assert_msg(err[2] < err[1] && err[1] < err[0] && err[2] < 1e-4, "errors %g %g %g", err[0],
+                err[1], err[2]);
+  latens_mat_free(X), latens_mat_free(W), latens_mat_free(W0);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_adaptive_tree_law) {
+  /* Oracle: Brownian motion's law.  W(1) over many tree paths (each refined to the finest
+   * adaptive level it needs) has mean 0 and variance 1; W(0.5) has variance 0.5 and the
+   * increments over [0, 0.5] and [0.5, 1] are uncorrelated.  5-standard-error bounds. */
+  if (test_under_valgrind()) return;
+  latens_sde_model *md = latens_sde_model_builtin("additive", NULL, 0);
+  latens_sde_options o = opts(LATENS_SDE_SRA, 1.0 / 64);
+  o.adaptive = 1;
+  double t[3] = {0, 0.5, 1.0};
+  enum { N = 4000 };
+  latens_mat *X = latens_mat_alloc(3, N), *W = latens_mat_alloc(3, N);
+  ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 3, N, 8, X, W, NULL, NULL), LATENS_OK);
+  double s1 = 0, s11 = 0, sa = 0, sab = 0;
+  for (int p = 0; p < N; p++) {
+    double a = LATENS_MAT(W, 1, p), b = LATENS_MAT(W, 2, p) - a;
+    s1 += a + b, s11 += (a + b) * (a + b), sa += a * a, sab += a * b;
+  }
+  ck_assert(fabs(s1 / N) < 5 / sqrt(N));
+  ck_assert(fabs(s11 / N - 1) < 5 * sqrt(2.0 / N));
+  ck_assert(fabs(sa / N - 0.5) < 5 * 0.5 * sqrt(2.0 / N));
+  ck_assert(fabs(sab / N) < 5 * 0.5 / sqrt(N));
+  latens_mat_free(X), latens_mat_free(W);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_adaptive_limits) {
+  /* dtmax caps the accepted steps (dyadic: the largest power-of-2 fraction of the span not
+   * above it); a step budget too small ends with LATENS_EMAXITER. */
+  latens_sde_model *md = latens_sde_model_builtin("gbm", NULL, 0);
+  latens_sde_options o = opts(LATENS_SDE_SRI, 0.5);
+  o.adaptive = 1, o.abstol = o.reltol = 10, o.dtmax = 0.1; /* loose: only dtmax binds */
+  double t[2] = {0, 1};
+  latens_mat *X = latens_mat_alloc(1, 2);
+  latens_rng r;
+  latens_rng_init(&r, 1, 1);
+  latens_sde_stats st;
+  ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, 2, &r, X, NULL, &st), LATENS_OK);
+  ck_assert(st.max_step == 0.0625 && st.steps == 16);
+  o.abstol = o.reltol = 1e-8, o.max_steps = 50;
+  ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, 2, &r, X, NULL, &st), LATENS_EMAXITER);
+  latens_mat_free(X);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+static int stop_at_half(void *user, const char *what, double done, double total) {
+  (void)what;
+  ++*(int *)user;
+  return done >= total / 2;
+}
+
+START_TEST(test_progress_stop) {
+  /* The progress callback asking to stop ends the ensemble with LATENS_EINTERRUPTED. */
+  latens_sde_model *md = latens_sde_model_builtin("ou", NULL, 0);
+  latens_sde_options o = opts(LATENS_SDE_EM, 0.01);
+  double t[5] = {0, 0.25, 0.5, 0.75, 1};
+  int calls = 0;
+  latens_progress pr = {stop_at_half, &calls};
+  latens_mat *mean = latens_mat_alloc(1, 5);
+  ck_assert_int_eq(latens_sde_ensemble_summary(md, &o, NULL, t, 5, 10, 1, NULL, 0, mean, NULL,
+                                               NULL, NULL, &pr), LATENS_EINTERRUPTED);
+  ck_assert_int_eq(calls, 2);
+  latens_mat_free(mean);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+/* x1 = W, x2 = int_0^t W ds: SRA steps it exactly (x1 += dW, x2 += h x1 + dZ), so the state
+ * exposes the Brownian tree's (W, Z) at the output times. */
+static int wz_f(double t, const double *x, const double *p, void *u, double *f) {
+  (void)t, (void)p, (void)u;
+  f[0] = 0, f[1] = x[0];
+  return 0;
+}
+static int wz_g(double t, const double *x, const double *p, void *u, double *g) {
+  (void)t, (void)x, (void)p, (void)u;
+  g[0] = 1, g[1] = 0;
+  return 0;
+}
+
+static latens_sde_model *wz_model(void) {
+  latens_sde_model *md = latens_sde_model_alloc(2, 1, LATENS_SDE_NOISE_ADDITIVE, 0);
+  md->drift = wz_f, md->diffusion = wz_g;
+  return md;
+}
+
+START_TEST(test_tree_space_time) {
+  /* Oracle 1 (exact): a path stepped at levels 1..6 (steps as long as the grid allows) and the
+   * same stream stepped at level 6 throughout (dtmax = 1/64) give the same W and Z at the
+   * output times up to rounding: Z of a dyadic interval is Z of its halves plus the first
+   * half's dW times the half length, whatever the memoised nodes.
+   * Oracle 2 (law of Brownian motion and its time integral Z = int W ds, jointly Gaussian):
+   * at h = 1/64, reached by six bridge splits, W(h)/sqrt(h) and Z(h)/sqrt(h^3/3) have unit
+   * variance and correlation sqrt(3)/2; Var Z(1) = 1/3, Cov(Z(1), W(1)) = 1/2.  A wrong
+   * conditional mean or variance in the split changes the law of the level-6 node (a 0.7
+   * instead of 0.75 in the conditional mean was checked to fail).  Bounds: 5 standard errors,
+   * with the sample (co)variance's se sqrt((Var a Var b + Cov^2) / N) for Gaussian a, b. */
+  latens_sde_model *md = wz_model();
+  latens_sde_options o = opts(LATENS_SDE_SRA, 0.5);
+  o.adaptive = 1, o.abstol = o.reltol = 1e6; /* never rejects: only dt/dtmax set the level */
+  double h = 1.0 / 64, t[4] = {0, h, 0.5, 1.0};
+  int N = test_under_valgrind() ? 200 : 8000;
+  latens_mat *Xc = latens_mat_alloc(8, N), *Xf = latens_mat_alloc(8, N);
+  ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, N, 21, Xc, NULL, NULL, NULL), LATENS_OK);
+  o.dt = o.dtmax = h;
+  latens_sde_stats st;
+  ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, N, 21, Xf, NULL, &st, NULL), LATENS_OK);
+  ck_assert(st.max_step == h && st.steps == 64 * (size_t)N);
+  ck_assert_msg(latens_mat_max_abs_diff(Xc, Xf) < 1e-12, "tree levels disagree by %g",
+                latens_mat_max_abs_diff(Xc, Xf));
+  if (test_under_valgrind()) goto done; /* too few paths for the law */
+  double va = 0, vz = 0, caz = 0, v1 = 0, c1 = 0;
+  for (int p = 0; p < N; p++) {
+    double a = LATENS_MAT(Xf, 2, p) / sqrt(h), z = LATENS_MAT(Xf, 3, p) / sqrt(h * h * h / 3);
+    double W1 = LATENS_MAT(Xf, 6, p), Z1 = LATENS_MAT(Xf, 7, p);
+    va += a * a, vz += z * z, caz += a * z, v1 += Z1 * Z1, c1 += Z1 * W1;
+  }
+  va /= N, vz /= N, caz /= N, v1 /= N, c1 /= N;
+  double se1 = sqrt(2.0 / N), rho = sqrt(3.0) / 2;
+  ck_assert_msg(fabs(va - 1) < 5 * se1, "Var W(h)/h = %g, expected 1", va);
+  ck_assert_msg(fabs(vz - 1) < 5 * se1, "Var Z(h)/(h^3/3) = %g, expected 1", vz);
+  ck_assert_msg(fabs(caz - rho) < 5 * sqrt((1 + rho * rho) / N), "corr(W(h), Z(h)) = %g", caz);
+  ck_assert_msg(fabs(v1 - 1.0 / 3) < 5 * se1 / 3, "Var Z(1) = %g, expected 1/3", v1);
+  ck_assert_msg(fabs(c1 - 0.5) < 5 * sqrt((1.0 / 3 + 0.25) / N), "Cov(Z(1), W(1)) = %g", c1);
+done:
+  latens_mat_free(Xc), latens_mat_free(Xf);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_coarsen_consistent) {
+  /* Oracle (exact): coarsening by 4 equals coarsening by 2 twice (Z of a union of intervals
+   * is additive after shifting by the W reached), and the coarse dW are plain sums. */
+  enum { N = 16 };
+  double dW[2 * N], dZ[2 * N], a[2 * N / 4], b[2 * N / 4], c[2 * N / 2], e[2 * N / 2];
+  double f[2 * N / 4], g[2 * N / 4];
+  latens_rng r;
+  latens_rng_init(&r, 9, 0);
+  ck_assert_int_eq(latens_sde_brownian_draw(&r, 2, N, 0.01, dW, dZ, 2), LATENS_OK);
+  ck_assert_int_eq(latens_sde_brownian_coarsen(2, N, 0.01, dW, dZ, 2, 4, a, b, 2), LATENS_OK);
+  ck_assert_int_eq(latens_sde_brownian_coarsen(2, N, 0.01, dW, dZ, 2, 2, c, e, 2), LATENS_OK);
+  ck_assert_int_eq(latens_sde_brownian_coarsen(2, N / 2, 0.02, c, e, 2, 2, f, g, 2), LATENS_OK);
+  int bad = 0;
+  for (int i = 0; i < 2 * N / 4; i++) {
+    int q = i % 2, k = i / 2;
+    double w = 0;
+    for (int j = 4 * k; j < 4 * k + 4; j++) w += dW[q + 2 * j];
+    bad += fabs(a[i] - w) > 1e-15 || fabs(a[i] - f[i]) > 1e-15 || fabs(b[i] - g[i]) > 1e-16;
+  }
+  ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+static int bomb_f(double t, const double *x, const double *p, void *u, double *f) {
+  (void)p, (void)u;
+  f[0] = 0;
+  return t > 0.2 && x[0] > 1.5 ? LATENS_EDOM : 0; /* fails on paths that wander up */
+}
+static int unit_diff(double t, const double *x, const double *p, void *u, double *g) {
+  (void)t, (void)x, (void)p, (void)u;
+  g[0] = 1;
+  return 0;
+}
+
+START_TEST(test_failure_deterministic) {
+  /* Oracle: the failing path reported (the lowest one) is a function of the seed, not of the
+   * thread count, although later paths may be skipped. */
+  latens_sde_model *md = latens_sde_model_alloc(1, 1, LATENS_SDE_NOISE_ADDITIVE, 0);
+  md->drift = bomb_f, md->diffusion = unit_diff, md->x0[0] = 0;
+  double t[2] = {0, 1};
+  latens_mat *X = latens_mat_alloc(2, 300);
+  char msg[2][400];
+  for (int th = 0; th < 2; th++) {
+    latens_sde_options o = opts(LATENS_SDE_EM, 0.01);
+    o.threads = th ? 3 : 1;
+    ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 2, 300, 5, X, NULL, NULL, NULL),
+                     LATENS_EDOM);
+    const char *why = NULL;
+    latens_last_error(&why);
+    snprintf(msg[th], sizeof msg[th], "%s", why ? why : "");
+  }
+  ck_assert_str_eq(msg[0], msg[1]);
+  ck_assert_ptr_nonnull(strstr(msg[0], "path "));
+  latens_mat_free(X);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+Suite *sde_ensemble_suite(void) {
+  Suite *s = suite_create("sde_ensemble");
+  TCase *tc = tcase_create("ensemble");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_ou_moments);
+  tcase_add_test(tc, test_threads);
+  tcase_add_test(tc, test_summary_matches_paths);
+  tcase_add_test(tc, test_solve_equals_increments);
+  tcase_add_test(tc, test_adaptive_path);
+  tcase_add_test(tc, test_adaptive_tree_law);
+  tcase_add_test(tc, test_progress_stop);
+  tcase_add_test(tc, test_adaptive_limits);
+  tcase_add_test(tc, test_tree_space_time);
+  tcase_add_test(tc, test_coarsen_consistent);
+  tcase_add_test(tc, test_failure_deterministic);
+  suite_add_tcase(s, tc);
+  return s;
+}

@@ -30,13 +30,18 @@ static const char usage[] =
     "                      (default matern32), variance 1 (the loadings carry the scale)\n"
     "  --lengthscale X     the latents' lengthscale in time units (default 10 x the median\n"
     "                      time step)\n"
-    "  --iterations N      outer iterations (E step + readout update), default 30\n";
+    "  --iterations N      outer iterations (E step + readout update), default 30\n"
+    "  --learn-timescales  also learn each latent's lengthscale (variance stays 1), starting\n"
+    "                      from --lengthscale or its default: after every readout update a\n"
+    "                      simplex search on each log-lengthscale maximises the Gaussian\n"
+    "                      log-likelihood (or the Poisson ELBO); --json reports them as\n"
+    "                      \"lengthscales\" (off by default: the given lengthscale is kept)\n";
 
-enum { OPT_DATA = 256, OPT_LATENTS, OPT_TIME, OPT_TRIAL, OPT_DT, OPT_LIK, OPT_KERNEL, OPT_ELL, OPT_ITER };
+enum { OPT_DATA = 256, OPT_LATENTS, OPT_TIME, OPT_TRIAL, OPT_DT, OPT_LIK, OPT_KERNEL, OPT_ELL, OPT_ITER, OPT_LEARN };
 
 typedef struct {
   const char *data, *tcol, *rcol, *kernel, *lik;
-  int K, iters;
+  int K, iters, learn;
   double dt, ell;
 } args;
 
@@ -52,6 +57,7 @@ static int handle(int val, const char *arg, void *user) {
   case OPT_KERNEL: a->kernel = arg; return 0;
   case OPT_ELL: return cli_parse_double(arg, &a->ell) || !(a->ell > 0) || isinf(a->ell);
   case OPT_ITER: return cli_parse_int(arg, 1, 100000, &a->iters);
+  case OPT_LEARN: a->learn = 1; return 0;
   default: return 1;
   }
 }
@@ -206,7 +212,7 @@ static int regular_grid(const double *t, size_t T) {
 }
 
 static void print_json(FILE *f, const args *a, const dataset *d, const latens_gp_gpfa *g, int st,
-                       double ell) {
+                       double ell, const double *ells) {
   const size_t K = (size_t)a->K, N = d->N, it = latens_gp_gpfa_iterations(g);
   double *C = malloc(N * K * sizeof *C), *off = malloc(N * sizeof *off), *noise = malloc(N * sizeof *noise);
   cli_json j;
@@ -218,6 +224,10 @@ static void print_json(FILE *f, const args *a, const dataset *d, const latens_gp
   cli_json_key(&j, "likelihood"), cli_json_string(&j, a->lik);
   cli_json_key(&j, "kernel"), cli_json_string(&j, a->kernel);
   cli_json_key(&j, "lengthscale"), cli_json_number(&j, ell);
+  cli_json_key(&j, "learn_timescales"), cli_json_bool(&j, a->learn);
+  cli_json_key(&j, "lengthscales"), cli_json_array(&j);
+  for (size_t k = 0; k < K; k++) cli_json_number(&j, ells[k]);
+  cli_json_close(&j, ']');
   cli_json_key(&j, "objective"), cli_json_number(&j, it ? latens_gp_gpfa_trace(g)[it - 1] : NAN);
   cli_json_key(&j, "objective_kind"),
       cli_json_string(&j, strcmp(a->lik, "gaussian") ? "elbo" : "loglik");
@@ -274,8 +284,27 @@ static int print_csv(FILE *f, const args *a, const dataset *d, const latens_gp_g
   return 0;
 }
 
+/* --learn-timescales: one kernel per latent, learnt; their lengthscales into ells. */
+static int fit_learn(const latens_gp_gpfa_options *o, const dataset *d, const latens_gp_kernel *k,
+                     size_t K, const double **Y, const size_t *ld, const latens_progress *p,
+                     latens_gp_gpfa **g, double *ells) {
+  latens_gp_kernel *kk[64] = {NULL};
+  int st = LATENS_OK;
+  for (size_t i = 0; i < K && !st; i++)
+    if (!(kk[i] = latens_gp_kernel_clone(k))) st = LATENS_ENOMEM;
+  if (!st)
+    st = latens_gp_gpfa_fit_timescales(kk, K, (const double *const *)d->t, d->T, Y, ld, d->R,
+                                       d->N, o, 30, p, g);
+  for (size_t i = 0; i < K; i++) {
+    latens_gp_term term;
+    if (kk[i] && !latens_gp_kernel_get_term(kk[i], 0, &term)) ells[i] = term.lengthscale;
+    latens_gp_kernel_free(kk[i]);
+  }
+  return st;
+}
+
 static int fit(const cli_common *c, const args *a, const dataset *d, latens_gp_kernel *k,
-               latens_gp_gpfa **g, int *status) {
+               latens_gp_gpfa **g, int *status, double *ells) {
   size_t dim = latens_gp_kernel_dim(k);
   size_t dims[64];
   for (int i = 0; i < a->K; i++) dims[i] = dim;
@@ -297,7 +326,10 @@ static int fit(const cli_common *c, const args *a, const dataset *d, latens_gp_k
     o.max_iter = (size_t)a->iters;
     cli_progress bar;
     cli_progress_init(&bar, c);
-    *status = latens_gp_gpfa_fit((const latens_gp_ssm *const *)pr, Y, ld, d->R, d->N, &o, &bar.p, g);
+    if (a->learn)
+      *status = fit_learn(&o, d, k, (size_t)a->K, Y, ld, &bar.p, g, ells);
+    else
+      *status = latens_gp_gpfa_fit((const latens_gp_ssm *const *)pr, Y, ld, d->R, d->N, &o, &bar.p, g);
     cli_progress_done(&bar);
     if (*status != LATENS_OK && *status != LATENS_EMAXITER)
       rc = cli_fail(c, cli_exit_code(*status), "%s", cli_last_error());
@@ -313,8 +345,9 @@ static int run(int argc, char **argv, cli_common *c) {
       {"time-col", required_argument, NULL, OPT_TIME}, {"trial-col", required_argument, NULL, OPT_TRIAL},
       {"dt", required_argument, NULL, OPT_DT},         {"likelihood", required_argument, NULL, OPT_LIK},
       {"kernel", required_argument, NULL, OPT_KERNEL}, {"lengthscale", required_argument, NULL, OPT_ELL},
-      {"iterations", required_argument, NULL, OPT_ITER}, {NULL, 0, NULL, 0}};
-  args a = {NULL, NULL, NULL, "matern32", "poisson", 0, 30, 1.0, NAN};
+      {"iterations", required_argument, NULL, OPT_ITER},
+      {"learn-timescales", no_argument, NULL, OPT_LEARN}, {NULL, 0, NULL, 0}};
+  args a = {NULL, NULL, NULL, "matern32", "poisson", 0, 30, 0, 1.0, NAN};
   int first = cli_parse(argc, argv, c, extra, handle, &a, usage);
   if (first == -2) return CLI_OK;
   if (first < 0) return CLI_EUSAGE;
@@ -331,13 +364,15 @@ static int run(int argc, char **argv, cli_common *c) {
   if (!rc && !k) rc = CLI_EUSAGE;
   latens_gp_gpfa *g = NULL;
   int st = LATENS_OK;
-  if (!rc) rc = fit(c, &a, &d, k, &g, &st);
+  double ells[64];
+  for (size_t i = 0; i < 64; i++) ells[i] = ell;
+  if (!rc) rc = fit(c, &a, &d, k, &g, &st, ells);
   if (!rc) {
     cli_out *o = cli_out_open(c);
     if (!o) rc = CLI_EMODEL;
     else {
       int bad = 0;
-      if (c->json) print_json(cli_out_stream(o), &a, &d, g, st, ell);
+      if (c->json) print_json(cli_out_stream(o), &a, &d, g, st, ell, ells);
       else bad = print_csv(cli_out_stream(o), &a, &d, g);
       if (bad) cli_fail(c, CLI_EMODEL, "%s", bad == 1 ? "out of memory" : cli_last_error());
       rc = (cli_out_close(o, !bad, c) || bad) ? CLI_EMODEL : CLI_OK;

@@ -82,7 +82,6 @@ static int load_model(const cli_common *c, const char *path, latens_pc **pc) {
 
 /* Per-row numbers to -o or stdout; with --json a summary on stdout instead of stdout rows. */
 static int emit_values(const cli_common *c, const latens_vec *v, size_t nvars, const char *key) {
-  int ok = 1;
   if (c->output || !c->json) {
     cli_out *o = cli_out_open(c);
     if (!o) return cli_fail(c, CLI_EUSAGE, "%s", cli_last_error());
@@ -108,7 +107,7 @@ static int emit_values(const cli_common *c, const latens_vec *v, size_t nvars, c
     cli_json_number(&j, -mean / ((double)nvars * log(2.0)));
     cli_json_end(&j);
   }
-  return ok ? CLI_OK : CLI_EMODEL;
+  return CLI_OK;
 }
 
 /* A completed table (map, sample) as CSV, with the input's header when it had one. */

@@ -220,7 +220,9 @@ static int fit_run(int argc, char **argv, cli_common *c) {
   if (rc) return rc < 0 ? CLI_OK : rc;
   if (a.method != M_MLE && a.method != M_PF && a.method != M_MATCHING) {
     series_free(&s);
-    return cli_fail(c, CLI_EUSAGE, "--method mle|pf|sde-matching is required");
+    if (!a.method_name) return cli_fail(c, CLI_EUSAGE, "--method mle|pf|sde-matching is required");
+    return cli_fail(c, CLI_EUSAGE, "--method %s is not a fitting method (mle|pf|sde-matching)",
+                    a.method_name);
   }
   latens_sde_fit_result res;
   rc = do_fit(c, &a, &s, a.method, &res);
@@ -277,7 +279,8 @@ static int states(const cli_common *c, const args *a, const series *s, int smoot
       r.ms = mean, r.vs = sd;
     else
       r.mf = mean, r.vf = sd;
-    st = smp ? latens_sde_pf_run(&pm, &ro, &y, &o, &rng, &r) : LATENS_ENOMEM;
+    /* A failed alloc already reported its cause (not necessarily memory): keep its status. */
+    st = smp ? latens_sde_pf_run(&pm, &ro, &y, &o, &rng, &r) : latens_last_error(NULL);
     latens_sde_lti_sampler_free(smp);
     *loglik = r.loglik;
   } else if (a->method == M_MATCHING) {
@@ -433,7 +436,7 @@ int cli_demo_sde(const cli_common *c, const char *dir, FILE *out, cli_json *j) {
               r[m].theta[1], r[m].theta[2], r[m].theta[3], r[m].loglik, r[m].iterations);
     fprintf(out, "  %-13s %10.2g %10.3g %10.2g %10.3g\n", "(kalman se)", r[0].se[0], r[0].se[1],
             r[0].se[2], r[0].se[3]);
-    fprintf(out, "  SDE matching's bound at its estimate: %.4f (exact log-likelihood %.4f)\n\n",
+    fprintf(out, "  SDE matching's bound at its estimate: %.4f (exact log-likelihood %.4f)\n",
             r[1].objective, r[1].loglik);
   }
   series_free(&s);

@@ -11,8 +11,8 @@
  *   NOTEARS:           X = X W + E,   W[i + j p] is the weight of the edge i --> j
  * Continuous methods need continuous data (LATENS_EINVAL for a discrete data set).
  * Bad data: a constant column is refused when the data set is made; perfectly collinear
- * columns give LATENS_ESING naming the column; n < p gives LATENS_EDOM (the regressions the
- * methods rest on are not identifiable there).  Nothing here aborts or prints.
+ * columns give LATENS_ESING naming the column; n < p + 2 gives LATENS_EDOM (the pruning
+ * regressions need residual degrees of freedom; FastICA alone accepts n = p + 1).  Nothing here aborts or prints.
  */
 #ifndef LATENS_CAUSAL_SCORE_H
 #define LATENS_CAUSAL_SCORE_H

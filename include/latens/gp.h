@@ -198,7 +198,8 @@ typedef struct {
   int init_from_data; /* 1 (default): start from data heuristics (variance from var(y),
                          lengthscales spread over the time span, Hida frequencies from
                          periodogram peaks); 0: start from k's current parameters */
-  double noise;       /* starting noise variance; NaN (default): var(y)/10 */
+  double noise;       /* starting noise variance; NaN (default): mean(y²)/10 (the second
+                         moment, as the model is zero-mean) */
   int fit_noise;      /* 1 (default) */
   size_t max_iter;    /* 300 */
   latens_progress progress; /* {NULL, NULL} */
@@ -214,7 +215,11 @@ typedef struct {
 
 /* Maximise the log marginal likelihood (or Whittle's) over log-hyperparameters with the core
  * L-BFGS; k receives the fitted parameters.  ntrials series.  Returns LATENS_OK also when the
- * optimiser hit max_iter (result->converged then says 0). */
+ * optimiser hit max_iter or stopped without progress (result->converged then says 0); the
+ * core optimiser still reports that stop through the error handler (a warning: a default
+ * handler prints it), so callers that treat any report as failure should check the status.
+ * The model is zero-mean: subtract a known mean first (the fit then explains the mean by a
+ * long-lengthscale, large-variance component; Whittle's zero frequency likewise). */
 LATENS_EXPORT int latens_gp_fit(latens_gp_kernel *k, const latens_gp_series *series,
                                 size_t ntrials, const latens_gp_fit_options *opt,
                                 latens_gp_fit_result *result);

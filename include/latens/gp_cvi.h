@@ -235,6 +235,27 @@ LATENS_EXPORT int latens_gp_gpfa_fit(const latens_gp_ssm *const *priors, const d
                                      const size_t *ldy, size_t R, size_t N,
                                      const latens_gp_gpfa_options *opt,
                                      const latens_progress *progress, latens_gp_gpfa **out);
+/* GPFA with each latent's timescales learnt as well (Yu et al. 2009; Elephant's GPFA).
+ * kernels[0..K) (one per latent, in/out: their current parameters are the start and they
+ * receive the result) give the priors on each trial's times times[r][0..T[r]) (non-decreasing,
+ * any spacing); every outer iteration follows the readout update of latens_gp_gpfa_fit with,
+ * latent by latent, a Nelder-Mead search (at most max_evals iterations, suggestion 30) over
+ * the logarithms of that kernel's lengthscales, the readout fixed, maximising the same
+ * objective (Gaussian: the exact log marginal likelihood of all trials, so the trace never
+ * decreases; Poisson: the ELBO after opt->cvi_iter warm-started CVI iterations, which is not
+ * guaranteed monotone).  Variances and frequencies stay as given: with the readout free, the
+ * variance only rescales C, so keep it at 1 for identifiability.  Each search evaluation is a
+ * full E step over the trials.  Returns and errors as latens_gp_gpfa_fit (the prior checks
+ * as latens_gp_ssm_set_kernel), LATENS_EINVAL for NULLs, K outside 1..64, R = 0, an empty
+ * trial or max_evals = 0; the kernels hold the last accepted values also on error. */
+LATENS_EXPORT int latens_gp_gpfa_fit_timescales(latens_gp_kernel *const *kernels, size_t K,
+                                                const double *const *times, const size_t *T,
+                                                const double *const *Y, const size_t *ldy,
+                                                size_t R, size_t N,
+                                                const latens_gp_gpfa_options *opt,
+                                                size_t max_evals,
+                                                const latens_progress *progress,
+                                                latens_gp_gpfa **out);
 LATENS_EXPORT void latens_gp_gpfa_free(latens_gp_gpfa *g); /* NULL-safe */
 
 LATENS_EXPORT size_t latens_gp_gpfa_nlatents(const latens_gp_gpfa *g);

@@ -199,7 +199,8 @@ typedef struct {
 LATENS_EXPORT void latens_sde_pf_options_default(latens_sde_pf_options *opt);
 
 /* Outputs of latens_sde_pf_run (any pointer may be NULL):
- *   loglik: log of the unbiased likelihood estimate prod_k (mean of the weights at k);
+ *   loglik: log of the unbiased likelihood estimate prod_k (mean of the weights at k); NaN
+ *     when the run fails (e.g. LATENS_ERANGE: every particle has zero weight at some time);
  *   ess (T): effective sample size 1/sum w^2 after weighting at each time;
  *   mf (n x T), vf (n x T): filtered means and marginal variances;
  *   ms (n x T), vs (n x T): smoothed means and variances (requires opt->smooth): from the
@@ -230,7 +231,8 @@ LATENS_EXPORT latens_sde_pf_model latens_sde_lti_sampler_model(latens_sde_lti_sa
 
 /* Transition sampler of any latens_sde_model through latens_sde_solve (per particle, from
  * the filter's stream, opt's scheme and step: the particle likelihood is then that of the
- * discretised model), with z(t0) ~ N(m0, P0).  Keeps pointers to model, m0 and P0. */
+ * discretised model), with z(t0) ~ N(m0, P0).  Keeps pointers to model, m0 and P0 (which
+ * must outlive it); holds scratch, so not thread-safe (one per thread). */
 typedef struct latens_sde_path_sampler latens_sde_path_sampler;
 LATENS_EXPORT latens_sde_path_sampler *latens_sde_path_sampler_alloc(
     const latens_sde_model *model, const latens_sde_options *opt, double t0, const double *m0,

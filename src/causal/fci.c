@@ -71,28 +71,68 @@ typedef struct {
   size_t *sep, nsep;
 } pds_task;
 
+/* Per-thread scratch of the Possible-D-SEP search, sized from p (no fixed-size buffers: a
+ * silent truncation of the candidate set would make the search incomplete). */
+typedef struct {
+  unsigned char *seen, *in, *adj;
+  size_t *queue, *set, *idx, *S;
+} pds_work;
+
+static void pds_work_free(pds_work *w) {
+  free(w->seen), free(w->in), free(w->adj);
+  free(w->queue), free(w->set), free(w->idx), free(w->S);
+}
+
+static int pds_work_alloc(pds_work *w, size_t p) {
+  memset(w, 0, sizeof *w);
+  w->seen = malloc(p * p + 1);
+  w->in = malloc(p + 1);
+  w->adj = malloc(p + 1);
+  w->queue = malloc((p * p + 1) * sizeof *w->queue);
+  w->set = malloc((p + 1) * sizeof *w->set);
+  w->idx = malloc((p + 1) * sizeof *w->idx);
+  w->S = malloc((p + 1) * sizeof *w->S);
+  if (w->seen && w->in && w->adj && w->queue && w->set && w->idx && w->S) return 0;
+  pds_work_free(w);
+  return LATENS_ENOMEM;
+}
+
+/* Largest subset of Possible-D-SEP tried: opt->fci_pds_depth, else opt->max_depth, else m. */
+static size_t pds_dmax(const latens_causal_pc_options *o, size_t m) {
+  size_t d = m;
+  if (o->fci_pdsep == 1 && o->fci_pds_depth >= 0 && (size_t)o->fci_pds_depth < d) d = (size_t)o->fci_pds_depth;
+  if (o->max_depth >= 0 && (size_t)o->max_depth < d) d = (size_t)o->max_depth;
+  return d;
+}
+
 /* causal-learn's rule: the smallest size d at which some subset of Possible-D-SEP separates;
- * the separating set is the union of all such subsets of that size. */
+ * the separating set is the union of all such subsets of that size.  With the full set
+ * (fci_pdsep 1), a subset of adj(a) \ {b} is skipped: PC-stable's skeleton already tested
+ * every one of them (its frozen adjacency sets contain the final ones, up to the same depth)
+ * and found a dependence, since the edge survived; only the sets reaching beyond adj(a) can
+ * separate, as in Tetrad's and pcalg's Possible-D-SEP stages. */
 static void pds_search(latens_causal_citest *t, const latens_causal_graph *g,
                        const latens_causal_pc_options *o, pds_task *tk, size_t a, size_t b,
-                       unsigned char *seen, size_t *queue, size_t *set) {
-  size_t m = 0, idx[64], S[64];
+                       pds_work *w) {
+  size_t m = 0, *idx = w->idx, *S = w->S, *set = w->set;
+  unsigned char *in = w->in, *adj = w->adj;
   if (o->fci_pdsep == 2) { /* causal-learn's getPossibleDsep: the adjacencies only */
     for (size_t v = 0; v < g->p; v++)
       if (v != b && ADJ(g, a, v)) set[m++] = v;
   } else {
-    m = pdsep(g, a, b, seen, queue, set);
+    m = pdsep(g, a, b, w->seen, w->queue, set);
   }
-  unsigned char in[4096];
-  if (m > 4096) m = 4096;
-  size_t dmax = o->max_depth >= 0 && (size_t)o->max_depth < m ? (size_t)o->max_depth : m;
-  if (dmax > 64) dmax = 64;
+  int skip_adj = o->fci_pdsep == 1;
+  for (size_t i = 0; i < m; i++) adj[i] = (unsigned char)(ADJ(g, a, set[i]) != 0);
+  size_t dmax = pds_dmax(o, m);
   for (size_t d = 0; d <= dmax; d++) {
     int any = 0;
     memset(in, 0, m);
     for (size_t i = 0; i < d; i++) idx[i] = i;
     do {
-      for (size_t i = 0; i < d; i++) S[i] = set[idx[i]];
+      int outside = 0;
+      for (size_t i = 0; i < d; i++) S[i] = set[idx[i]], outside |= !adj[idx[i]];
+      if (skip_adj && !outside) continue;
       double pv;
       int st = latens_causal_citest_pvalue(t, a, b, S, d, &pv);
       if (st) {
@@ -120,8 +160,31 @@ static void pds_search(latens_causal_citest *t, const latens_causal_graph *g,
   }
 }
 
+/* Runs the searches of edges [lo, hi) in parallel; the outcome of each edge depends only on
+ * the (frozen) graph, so the thread count does not change the result. */
+static void pds_batch(latens_causal_citest *t, const latens_causal_graph *g,
+                      const latens_causal_pc_options *o, pds_task *tk, long lo, long hi, int nth) {
+  (void)nth;
+#pragma omp parallel num_threads(nth) if (hi - lo > 1)
+  {
+    pds_work w;
+    int bad = pds_work_alloc(&w, g->p);
+#pragma omp for schedule(dynamic)
+    for (long q = lo; q < hi; q++) {
+      if (bad) {
+        tk[q].status = LATENS_ENOMEM;
+        continue;
+      }
+      /* Both Possible-D-SEP(x, y) and Possible-D-SEP(y, x), as Spirtes et al. define it. */
+      pds_search(t, g, o, &tk[q], tk[q].x, tk[q].y, &w);
+      if (!tk[q].found && !tk[q].status) pds_search(t, g, o, &tk[q], tk[q].y, tk[q].x, &w);
+    }
+    if (!bad) pds_work_free(&w);
+  }
+}
+
 static int pds_stage(latens_causal_citest *t, latens_causal_graph *g, cg_skel *s,
-                     const latens_causal_pc_options *o) {
+                     const latens_causal_pc_options *o, const latens_progress *progress) {
   size_t p = g->p, ne = 0;
   for (size_t i = 0; i < p; i++)
     for (size_t j = i + 1; j < p; j++) ne += ADJ(g, i, j);
@@ -131,28 +194,15 @@ static int pds_stage(latens_causal_citest *t, latens_causal_graph *g, cg_skel *s
   for (size_t i = 0; i < p; i++)
     for (size_t j = i + 1; j < p; j++)
       if (ADJ(g, i, j)) tk[ne].x = i, tk[ne].y = j, ne++;
-  long nl = (long)ne;
-  int nth = latens_causal_threads(o);
-  (void)nth;
-#pragma omp parallel num_threads(nth) if (ne > 4)
-  {
-    unsigned char *seen = malloc(p * p);
-    size_t *queue = malloc((p * p + 1) * sizeof *queue), *set = malloc((p + 1) * sizeof *set);
-#pragma omp for schedule(dynamic)
-    for (long q = 0; q < nl; q++) {
-      if (!seen || !queue || !set) {
-        tk[q].status = LATENS_ENOMEM;
-        continue;
-      }
-      pds_search(t, g, o, &tk[q], tk[q].x, tk[q].y, seen, queue, set);
-      if (!tk[q].found && !tk[q].status) pds_search(t, g, o, &tk[q], tk[q].y, tk[q].x, seen, queue, set);
-    }
-    free(seen);
-    free(queue);
-    free(set);
+  int nth = latens_causal_threads(o), st = LATENS_OK;
+  /* Batches of edges so the progress callback runs (from this thread) and can stop. */
+  long nl = (long)ne, step = 8L * (nth > 0 ? nth : 1);
+  for (long lo = 0; lo < nl && !st; lo += step) {
+    long hi = lo + step < nl ? lo + step : nl;
+    pds_batch(t, g, o, tk, lo, hi, nth);
+    for (long q = lo; q < hi && !st; q++) st = tk[q].status;
+    if (!st) st = latens_progress_report(progress, "fci possible-d-sep", (double)hi, (double)nl);
   }
-  int st = LATENS_OK;
-  for (size_t q = 0; q < ne && !st; q++) st = tk[q].status;
   for (size_t q = 0; q < ne && !st; q++)
     if (tk[q].found) st = latens_causal_skel_separate(s, tk[q].x, tk[q].y, tk[q].sep, tk[q].nsep);
   for (size_t q = 0; q < ne; q++) free(tk[q].sep);
@@ -368,7 +418,7 @@ int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
   all_circles(g, &s);
   if (o.fci_pdsep) {
     rule0(g, &s);
-    st = s.err ? s.err : pds_stage(t, g, &s, &o);
+    st = s.err ? s.err : pds_stage(t, g, &s, &o, progress);
     if (!st) all_circles(g, &s);
   }
   if (!st) {

@@ -293,7 +293,10 @@ int latens_causal_ges(const latens_causal_data *d, const latens_causal_ges_optio
     const char **nm = cs_names(d);
     latens_causal_graph *gr = nm ? latens_causal_graph_alloc(p, nm) : NULL;
     free(nm);
-    if (!gr) status = LATENS_ENOMEM;
+    if (!gr) {
+      status = LATENS_ENOMEM;
+      latens_errorf(__FILE__, __LINE__, status, "%s: no memory for the %zu-node graph", fn, p);
+    }
     for (size_t i = 0; i < p && gr; i++)
       for (size_t j = i + 1; j < p; j++) {
         if (undirected(&g, i, j))

@@ -379,42 +379,110 @@ static int mstep(latens_gp_gpfa *g, latens_gp_cvi *const *w, const double *const
   return par_err_report(&e, "readout update (M step) of unit");
 }
 
-int latens_gp_gpfa_fit(const latens_gp_ssm *const *priors, const double *const *Y,
-                       const size_t *ldy, size_t R, size_t N, const latens_gp_gpfa_options *opt,
-                       const latens_progress *progress, latens_gp_gpfa **out) {
-  static const char fn[] = "latens_gp_gpfa_fit";
-  if (!out) LATENS_ERRORF(LATENS_EINVAL, "%s: out is NULL", fn);
-  *out = NULL;
-  latens_gp_gpfa_options o;
-  latens_gp_gpfa_options_default(&o);
-  if (opt) o = *opt;
-  int st = check_fit_args(fn, priors, Y, ldy, R, N, &o);
-  if (st) return st;
+/* Kernel learning (latens_gp_gpfa_fit_timescales): the kernels, the trial times and the
+ * priors built from them, owned by the caller of gpfa_run. */
+typedef struct {
+  latens_gp_kernel *const *kern;
+  const double *const *times;
+  latens_gp_ssm **ssm;
+  size_t max_evals;
+  /* per evaluation */
+  latens_gp_gpfa *g;
+  latens_gp_cvi **w;
+  const double *const *Y;
+  const size_t *ldy;
+  const latens_gp_gpfa_options *o;
+  size_t k, np, idx[LATENS_GP_MAX_TERMS];
+  double th[3 * LATENS_GP_MAX_TERMS];
+  int failed;
+} hyp_job;
+
+static const double LOGL_MAX = 46.0; /* e^46 ~ 1e20: beyond it no sensible timescale */
+
+/* Latent k's kernel with log-lengthscales x into every trial's prior. */
+static int hyp_set(hyp_job *h, const double *x) {
+  double th[3 * LATENS_GP_MAX_TERMS];
+  memcpy(th, h->th, sizeof th);
+  for (size_t i = 0; i < h->np; i++) th[h->idx[i]] = exp(x[i]);
+  int st = latens_gp_kernel_set_params(h->kern[h->k], th);
+  for (size_t r = 0; !st && r < h->g->R; r++)
+    st = latens_gp_ssm_set_kernel(h->ssm[r], h->k, h->kern[h->k], h->times[r]);
+  return st;
+}
+
+/* -objective (Gaussian: exact log-likelihood, as an E step computes it) at log-lengthscales
+ * x; points the kernel or the E step rejects count as +Inf, so the simplex moves away. */
+static int hyp_negobj(const double *x, size_t dim, void *user, double *f, double *grad) {
+  hyp_job *h = user;
+  (void)grad;
+  *f = INFINITY;
+  for (size_t i = 0; i < dim; i++)
+    if (!(fabs(x[i]) <= LOGL_MAX)) return LATENS_OK;
+  double obj = NAN;
+  int st = hyp_set(h, x);
+  if (!st) st = estep(h->g, h->w, h->Y, h->ldy, h->o, &obj);
+  if (!st && isfinite(obj)) *f = -obj;
+  return LATENS_OK;
+}
+
+/* Each latent's lengthscales in turn by Nelder-Mead on log scale, the readout fixed.  The
+ * simplex returns its best point, never worse than the start it evaluated first, so the
+ * Gaussian log-likelihood does not decrease; on any failure the start is restored. */
+static int hyp_update(hyp_job *h) {
+  for (size_t k = 0; k < h->g->K; k++) {
+    latens_gp_kernel *kk = h->kern[k];
+    h->k = k, h->np = 0;
+    int st = latens_gp_kernel_get_params(kk, h->th);
+    if (st) return st;
+    size_t P = latens_gp_kernel_nparams(kk);
+    for (size_t i = 0; i < P; i++)
+      if (!strncmp(latens_gp_kernel_param_name(kk, i), "lengthscale", 11)) h->idx[h->np++] = i;
+    double x0[LATENS_GP_MAX_TERMS], x[LATENS_GP_MAX_TERMS];
+    for (size_t i = 0; i < h->np; i++) x0[i] = log(h->th[h->idx[i]]);
+    latens_optim_options oo;
+    latens_optim_options_default(&oo);
+    oo.method = LATENS_OPTIM_SIMPLEX, oo.max_iter = h->max_evals, oo.step = 0.3;
+    oo.ftol = 1e-9, oo.xtol = 1e-3;
+    latens_optim_result res = {.x = x};
+      st = latens_optim_minimize(hyp_negobj, x0, h->np, h, NULL, NULL, &oo, &res);
+      int ok = (st == LATENS_OK || st == LATENS_EMAXITER || st == LATENS_ENOPROG) &&
+             isfinite(res.f);
+    if ((st = hyp_set(h, ok ? x : x0))) return st;
+  }
+  return LATENS_OK;
+}
+
+static int gpfa_run(const latens_gp_ssm *const *priors, const double *const *Y,
+                    const size_t *ldy, size_t R, size_t N, const latens_gp_gpfa_options *o,
+                    const latens_progress *progress, hyp_job *hyp, latens_gp_gpfa **out) {
   const size_t K = priors[0]->K;
-  latens_gp_gpfa *g = gpfa_alloc(K, N, R, o.max_iter, priors);
+  latens_gp_gpfa *g = gpfa_alloc(K, N, R, o->max_iter, priors);
   latens_gp_cvi **w = calloc(R, sizeof *w);
   double *fl = calloc(N, sizeof *fl);
   if (!g || !w || !fl) {
     latens_gp_gpfa_free(g), free(w), free(fl);
-    LATENS_ERRORF(LATENS_ENOMEM, "%s: out of memory", fn);
+    LATENS_ERROR("latens_gp_gpfa_fit: out of memory", LATENS_ENOMEM);
   }
-  g->lik = o.lik;
+  int st = LATENS_OK;
+  g->lik = o->lik;
   for (size_t r = 0; r < R && !st; r++)
     if (!(w[r] = latens_gp_cvi_alloc(priors[r]))) st = LATENS_ENOMEM;
   if (!st) st = init_pca(g, Y, ldy);
-  noise_floor(g, Y, ldy, o.min_noise, fl);
+  noise_floor(g, Y, ldy, o->min_noise, fl);
+  if (hyp) hyp->g = g, hyp->w = w, hyp->Y = Y, hyp->ldy = ldy, hyp->o = o;
   int converged = 0;
-  for (size_t it = 0; !st && it < o.max_iter; it++) {
+  for (size_t it = 0; !st && it < o->max_iter; it++) {
     double obj;
-    if ((st = estep(g, w, Y, ldy, &o, &obj))) break;
+    if ((st = estep(g, w, Y, ldy, o, &obj))) break;
     g->trace[it] = obj, g->iter = it + 1;
-    if (it > 0 && fabs(obj - g->trace[it - 1]) <= o.tol * fmax(1.0, fabs(obj))) {
+    if (it > 0 && fabs(obj - g->trace[it - 1]) <= o->tol * fmax(1.0, fabs(obj))) {
       converged = 1;
       break;
     }
-    if (it + 1 == o.max_iter) break;
-    if ((st = latens_progress_report(progress, "gpfa", (double)it, (double)o.max_iter))) break;
-    if ((st = mstep(g, w, Y, ldy, &o, fl))) break;
+    if (it + 1 == o->max_iter) break;
+    if ((st = latens_progress_report(progress, "gpfa", (double)it, (double)o->max_iter))) break;
+    if ((st = mstep(g, w, Y, ldy, o, fl))) break;
+    if (hyp && (st = hyp_update(hyp))) break;
   }
   for (size_t r = 0; r < R && !st; r++) latens_gp_cvi_latents(w[r], g->mean[r], g->T[r], g->var[r], g->T[r]);
   for (size_t r = 0; r < R; r++) latens_gp_cvi_free(w[r]);
@@ -425,6 +493,58 @@ int latens_gp_gpfa_fit(const latens_gp_ssm *const *priors, const double *const *
   }
   *out = g;
   return converged ? LATENS_OK : LATENS_EMAXITER;
+}
+
+int latens_gp_gpfa_fit(const latens_gp_ssm *const *priors, const double *const *Y,
+                       const size_t *ldy, size_t R, size_t N, const latens_gp_gpfa_options *opt,
+                       const latens_progress *progress, latens_gp_gpfa **out) {
+  static const char fn[] = "latens_gp_gpfa_fit";
+  if (!out) LATENS_ERRORF(LATENS_EINVAL, "%s: out is NULL", fn);
+  *out = NULL;
+  latens_gp_gpfa_options o;
+  latens_gp_gpfa_options_default(&o);
+  if (opt) o = *opt;
+  int st = check_fit_args(fn, priors, Y, ldy, R, N, &o);
+  return st ? st : gpfa_run(priors, Y, ldy, R, N, &o, progress, NULL, out);
+}
+
+int latens_gp_gpfa_fit_timescales(latens_gp_kernel *const *kernels, size_t K,
+                                  const double *const *times, const size_t *T,
+                                  const double *const *Y, const size_t *ldy, size_t R, size_t N,
+                                  const latens_gp_gpfa_options *opt, size_t max_evals,
+                                  const latens_progress *progress, latens_gp_gpfa **out) {
+  static const char fn[] = "latens_gp_gpfa_fit_timescales";
+  if (!out) LATENS_ERRORF(LATENS_EINVAL, "%s: out is NULL", fn);
+  *out = NULL;
+  if (!kernels || !times || !T || !Y || !ldy) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
+  if (K == 0 || K > 64 || R == 0 || max_evals == 0)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: K %zu (1..64), R %zu, max_evals %zu", fn, K, R, max_evals);
+  for (size_t k = 0; k < K; k++)
+    if (!kernels[k]) LATENS_ERRORF(LATENS_EINVAL, "%s: kernel %zu is NULL", fn, k);
+  for (size_t r = 0; r < R; r++)
+    if (!times[r] || T[r] == 0) LATENS_ERRORF(LATENS_EINVAL, "%s: trial %zu has no times", fn, r);
+  latens_gp_gpfa_options o;
+  latens_gp_gpfa_options_default(&o);
+  if (opt) o = *opt;
+  size_t dims[64];
+  for (size_t k = 0; k < K; k++) dims[k] = latens_gp_kernel_dim(kernels[k]);
+  latens_gp_ssm **ssm = calloc(R, sizeof *ssm);
+  if (!ssm) LATENS_ERRORF(LATENS_ENOMEM, "%s: out of memory", fn);
+  int st = LATENS_OK;
+  for (size_t r = 0; r < R && !st; r++) {
+    if (!(ssm[r] = latens_gp_ssm_alloc(K, dims, T[r], 0))) st = LATENS_ENOMEM;
+    for (size_t k = 0; k < K && !st; k++) st = latens_gp_ssm_set_kernel(ssm[r], k, kernels[k], times[r]);
+  }
+  if (!st) st = check_fit_args(fn, (const latens_gp_ssm *const *)ssm, Y, ldy, R, N, &o);
+  if (!st) {
+    hyp_job h;
+    memset(&h, 0, sizeof h);
+    h.kern = kernels, h.times = times, h.ssm = ssm, h.max_evals = max_evals;
+    st = gpfa_run((const latens_gp_ssm *const *)ssm, Y, ldy, R, N, &o, progress, &h, out);
+  }
+  for (size_t r = 0; r < R; r++) latens_gp_ssm_free(ssm[r]);
+  free(ssm);
+  return st;
 }
 
 /* ---------------------------------------------------------------- getters */

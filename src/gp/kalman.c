@@ -53,7 +53,7 @@ int gp_check_series(const char *fn, const latens_gp_series *s, size_t ntrials, d
 /* Filter state and scratch, sized for the kernel's d and n_θ + 1 derivatives. */
 typedef struct {
   size_t d, np; /* np includes the noise */
-  double *m, *P, *A, *Q, *AP, *tmp;
+  double *m, *P, *A, *Q, *AP, *tmp, *Pinf;
   double *dm, *dP, *dA, *dQ; /* np blocks of d or d² */
 } filt;
 
@@ -64,7 +64,7 @@ static void filt_free(filt *f) {
 
 static int filt_alloc(filt *f, size_t d, size_t np) {
   size_t d2 = d * d;
-  size_t total = 2 * d + 4 * d2 + (np ? np * (d + 3 * d2) : 0);
+  size_t total = 2 * d + 5 * d2 + (np ? np * (d + 3 * d2) : 0);
   f->d = d, f->np = np;
   f->m = malloc(total * sizeof(double));
   /* silent (gp_filter_loglik's contract): the caller reports, once, outside any thread */
@@ -74,6 +74,7 @@ static int filt_alloc(filt *f, size_t d, size_t np) {
   f->A = p, p += d2;
   f->Q = p, p += d2;
   f->AP = p, p += d2;
+  f->Pinf = p, p += d2;
   f->tmp = p, p += d;
   f->dm = p, p += np * d;
   f->dP = p, p += np * d2;
@@ -128,11 +129,17 @@ static void predict(filt *f, int grad) {
     W[i] = s;
   }
   memcpy(f->m, W, d * sizeof(double));
+  if (!grad) {
+    /* P⁻ = P∞ + A (P − P∞) Aᵀ, equal to A P Aᵀ + Q without forming Q (whose closed form
+     * costs more than this product on irregular grids, and cancels at small Δ) */
+    for (size_t i = 0; i < d2; i++) f->P[i] -= f->Pinf[i];
+  }
   mm(d, f->A, f->P, 0, f->AP);
   mm(d, f->AP, f->A, 1, B);
+  const double *add = grad ? f->Q : f->Pinf;
   for (size_t j = 0; j < d; j++)
     for (size_t i = 0; i <= j; i++) {
-      double v = 0.5 * (B[i + j * d] + B[j + i * d]) + f->Q[i + j * d];
+      double v = 0.5 * (B[i + j * d] + B[j + i * d]) + add[i + j * d];
       f->P[i + j * d] = v;
       f->P[j + i * d] = v;
     }
@@ -197,6 +204,7 @@ int gp_filter_loglik(const latens_gp_kernel *k, double noise, const latens_gp_se
   for (size_t i = 0; i < k->nterms; i++) hidx[i] = k->off[i];
   memset(f.m, 0, d * sizeof(double));
   gp_fill_pinf(k, f.P);
+  memcpy(f.Pinf, f.P, d2 * sizeof(double));
   if (grad) {
     memset(f.dm, 0, np * d * sizeof(double));
     for (size_t q = 0; q < nt; q++) gp_fill_pinf_deriv(k, q, f.dP + q * d2);
@@ -210,7 +218,7 @@ int gp_filter_loglik(const latens_gp_kernel *k, double noise, const latens_gp_se
     if (i > 0) {
       double dt = s->t[i] - s->t[i - 1];
       if (dt != last_dt) {
-        gp_fill_transition(k, dt, f.A, f.Q);
+        gp_fill_transition(k, dt, f.A, grad ? f.Q : NULL);
         for (size_t q = 0; q < (grad ? nt : 0); q++)
           gp_fill_transition_deriv(k, dt, q, f.dA + q * d2, f.dQ + q * d2);
         last_dt = dt;

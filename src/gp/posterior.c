@@ -28,7 +28,8 @@ static int node_cmp(const void *a, const void *b) {
 /* Build the merged, sorted grid: observed times (already sorted) and queries. */
 static node *merge_grid(const latens_gp_series *s, const double *tq, size_t nq, size_t *nn) {
   size_t n = s->n + nq;
-  *nn = n < s->n ? SIZE_MAX : n; /* also on failure, so that the caller sees a non-empty grid and reports ENOMEM */
+  /* set also on failure, so that the caller sees a non-empty grid and reports ENOMEM */
+  *nn = n < s->n ? SIZE_MAX : n;
   /* n < s->n: the sum wrapped; latens_mul_size is 0 when the byte count would */
   size_t bytes = n < s->n ? 0 : latens_mul_size(n ? n : 1, sizeof(node));
   node *g = bytes ? malloc(bytes) : NULL;
@@ -191,7 +192,13 @@ int latens_gp_posterior_trials(const latens_gp_kernel *k, double noise,
     sts[r] = series[r].n ? latens_gp_posterior(k, noise, &series[r], NULL, 0, mean[r],
                                                var ? var[r] : NULL)
                          : LATENS_OK;
-  for (size_t r = 0; r < ntrials && !st; r++) st = sts[r];
+  size_t bad = 0;
+  while (bad < ntrials && !sts[bad]) bad++;
+  st = bad < ntrials ? sts[bad] : LATENS_OK;
   free(sts);
-  return st;
+  /* the trial's own report went to a worker thread's record: repeat it on this thread, where
+   * latens_last_error will look */
+  if (st)
+    LATENS_ERRORF(st, "%s: trial %zu of %zu failed (%s)", fn, bad, ntrials, latens_strerror(st));
+  return LATENS_OK;
 }

@@ -120,6 +120,7 @@ static void start(const stdata *d, double *ts) {
 static int negll_std(const double *x, const stdata *d, double *f) {
   double ll;
   ou_model o;
+  *f = NAN; /* callers difference trial points that may leave the domain: never unset */
   for (int i = 0; i < NP; i++)
     if (!isfinite(x[i]) || (i != 1 && !(x[i] > 0))) return LATENS_EDOM;
   ou_set(&o, x, d->y.t[0]);
@@ -142,7 +143,10 @@ static int mle_fdf(const double *x, size_t n, void *user, double *f, double *gra
     negll_std(xp, d, &fp);
     xp[i] = x[i] - h;
     negll_std(xp, d, &fm);
-    grad[i] = (fp - fm) / (2 * h);
+    /* Next to the boundary (r or sigma -> 0) one side leaves the domain: one-sided then. */
+    grad[i] = isfinite(fp) && isfinite(fm) ? (fp - fm) / (2 * h)
+              : isfinite(fp)               ? (fp - *f) / h
+                                           : (*f - fm) / h;
   }
   return LATENS_OK;
 }
@@ -154,6 +158,14 @@ static int stderr_std(const stdata *d, const double *ts, double *se) {
   if (s || !isfinite(f0))
     LATENS_ERRORF(LATENS_EDOM, "latens_sde_ou_stderr: likelihood not finite at theta");
   for (int i = 0; i < NP; i++) h[i] = 1e-4 * fmax(fabs(ts[i]), 1e-2);
+  /* The stencil reaches 2h: a rate or variance that close to 0 is on the boundary, where
+   * the information matrix does not give a standard error (say so rather than "not PD"). */
+  for (int i = 0; i < NP; i++)
+    if (i != 1 && !(ts[i] > 2 * h[i]))
+      LATENS_ERRORF(LATENS_EDOM,
+                    "latens_sde_ou_stderr: %s = %g (standardised) is on the boundary 0: "
+                    "no standard error",
+                    latens_sde_ou_param_name(i), ts[i]);
   for (int i = 0; i < NP; i++)
     for (int j = 0; j <= i; j++) {
       double f[4];

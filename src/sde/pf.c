@@ -199,6 +199,30 @@ static void resample(pf_buf *b, size_t n, size_t N, latens_rng *rng) {
   for (size_t i = 0; i < N; i++) b->lw[i] = 1.0 / (double)N;
 }
 
+/* Buffers of one run; byte counts go through latens_mul_size (0 on overflow, and a 0-byte
+ * request is treated as a failure), so a huge n * N * T cannot wrap into a short buffer. */
+static int pf_alloc(pf_buf *b, obs_eval *e, size_t n, size_t N, size_t T, size_t p, int smooth) {
+  const size_t zb = latens_mul_size(latens_mul_size(n, N), sizeof(double));
+  b->Z = zb ? malloc(zb) : NULL, b->Zn = zb ? malloc(zb) : NULL;
+  b->lw = malloc(N * sizeof *b->lw), b->ll = malloc(N * sizeof *b->ll);
+  b->anc = malloc(N * sizeof *b->anc);
+  e->idx = malloc(p * sizeof *e->idx), e->Lr = malloc((p * p + p) * sizeof *e->Lr);
+  if (smooth) {
+    size_t tb = latens_mul_size(zb, T), nt = latens_mul_size(N, T);
+    b->Zs = tb ? malloc(tb) : NULL;
+    b->As = latens_mul_size(nt, sizeof(size_t)) ? malloc(nt * sizeof *b->As) : NULL;
+    b->Ws = latens_mul_size(nt, sizeof(double)) ? malloc(nt * sizeof *b->Ws) : NULL;
+  }
+  if (!b->Z || !b->lw || !b->ll || !b->anc || !b->Zn || !e->idx || !e->Lr ||
+      (smooth && (!b->Zs || !b->As || !b->Ws))) {
+    pf_buf_free(b), free(e->idx), free(e->Lr);
+    LATENS_ERRORF(LATENS_ENOMEM, "latens_sde_pf_run: out of memory (%zu particles, n = %zu, T = %zu)",
+                  N, n, T);
+  }
+  e->r = e->Lr + p * p;
+  return LATENS_OK;
+}
+
 int latens_sde_pf_run(const latens_sde_pf_model *model, const latens_sde_readout *ro,
                       const latens_sde_data *y, const latens_sde_pf_options *opt, latens_rng *rng,
                       latens_sde_pf_result *res) {
@@ -215,21 +239,7 @@ int latens_sde_pf_run(const latens_sde_pf_model *model, const latens_sde_readout
   const size_t n = model->n, N = o.particles, T = y->T, p = ro->p, nN = latens_mul_size(n, N);
   pf_buf b = {0};
   obs_eval e = {ro, n, 0, NULL, NULL, NULL, 0};
-  b.Z = malloc(nN * sizeof *b.Z), b.lw = malloc(N * sizeof *b.lw), b.ll = malloc(N * sizeof *b.ll);
-  b.anc = malloc(N * sizeof *b.anc), b.Zn = malloc(nN * sizeof *b.Zn);
-  e.idx = malloc(p * sizeof *e.idx), e.Lr = malloc((p * p + p) * sizeof *e.Lr);
-  if (o.smooth) {
-    size_t tot = latens_mul_size(nN, T);
-    b.Zs = tot ? malloc(tot * sizeof *b.Zs) : NULL;
-    b.As = latens_mul_size(N, T) ? malloc(N * T * sizeof *b.As) : NULL;
-    b.Ws = latens_mul_size(N, T) ? malloc(N * T * sizeof *b.Ws) : NULL;
-  }
-  if (!nN || !b.Z || !b.lw || !b.ll || !b.anc || !b.Zn || !e.idx || !e.Lr ||
-      (o.smooth && (!b.Zs || !b.As || !b.Ws))) {
-    pf_buf_free(&b), free(e.idx), free(e.Lr);
-    LATENS_ERRORF(LATENS_ENOMEM, "%s: out of memory (%zu particles, n = %zu)", fn, N, n);
-  }
-  e.r = e.Lr + p * p;
+  if ((s = pf_alloc(&b, &e, n, N, T, p, o.smooth))) return s;
   double loglik = 0, tprev = model->t0;
   if ((s = model->init(model->t0, b.Z, n, N, rng, model->user))) goto done;
   for (size_t i = 0; i < N; i++) b.lw[i] = 1.0 / (double)N; /* lw: normalised weights */

@@ -201,6 +201,23 @@ START_TEST(ica_lingam_maxiter_quiet) {
 }
 END_TEST
 
+/* Contract (causal_score.h): a NaN cell in FastICA's raw array is LATENS_ENOTFINITE naming
+ * its 1-based row and column; FastICA is the one entry point that takes a raw array. */
+START_TEST(fastica_nan) {
+  double X[60];
+  uint64_t s = 8;
+  for (int k = 0; k < 60; k++) X[k] = test_unif(&s);
+  X[7 + 20] = NAN; /* row 8, column 2 */
+  latens_rng r;
+  latens_rng_init(&r, 1, 0);
+  double W[9];
+  ck_assert_int_eq(latens_causal_fastica(X, 20, 3, 20, NULL, &r, W, NULL), LATENS_ENOTFINITE);
+  const char *msg;
+  latens_last_error(&msg);
+  ck_assert_ptr_nonnull(strstr(msg, "row 8, column 2"));
+}
+END_TEST
+
 Suite *score_lingam_suite(void) {
   Suite *s = suite_create("score_lingam");
   TCase *tc = tcase_create("direct");
@@ -211,6 +228,7 @@ Suite *score_lingam_suite(void) {
   tcase_add_test(tc, fastica_known_mixing);
   tcase_add_test(tc, ica_lingam_random_dag);
   tcase_add_test(tc, ica_lingam_maxiter_quiet);
+  tcase_add_test(tc, fastica_nan);
   suite_add_tcase(s, tc);
   return s;
 }

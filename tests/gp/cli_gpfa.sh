@@ -56,4 +56,16 @@ expect 0 "gpfa silent unit (all zero counts)" -- "$LATENS" gp gpfa --data "$tmp/
 if grep -q 'null\|nan\|inf' "$tmp/out"; then bad "silent unit gives a non-finite value: $(head -c 300 "$tmp/out")"; else ok; fi
 expect 0 "gpfa gaussian constant unit" -- "$LATENS" gp gpfa --data "$tmp/silent.csv" --latents 2 --time-col t --trial-col trial --likelihood gaussian --iterations 10 --json
 if grep -q 'null\|nan\|inf' "$tmp/out"; then bad "constant unit gives a non-finite value: $(head -c 300 "$tmp/out")"; else ok; fi
+# --learn-timescales: "lengthscales" holds one learnt value per latent; without the flag, the
+# given lengthscale for each.
+expect 0 "gpfa fixed lengthscales" -- "$LATENS" gp gpfa --data "$D" --latents 2 --time-col t --trial-col trial --lengthscale 1 --iterations 3 --json
+contains "$tmp/out" '"learn_timescales":false' "fixed: learn_timescales false"
+contains "$tmp/out" '"lengthscales":[1,1]' "fixed: lengthscales are the given one"
+for lik in gaussian poisson; do
+  expect 0 "gpfa --learn-timescales $lik" -- "$LATENS" gp gpfa --data "$D" --latents 2 --time-col t --trial-col trial --lengthscale 1 --likelihood $lik --iterations 5 --learn-timescales --json
+  contains "$tmp/out" '"learn_timescales":true' "learnt ($lik): learn_timescales true"
+  L=$(sed -n 's/.*"lengthscales":\[\([^]]*\)\].*/\1/p' "$tmp/out")
+  if awk -F, -v l="$L" 'BEGIN{n=split(l,a,","); if (n!=2) exit 1; for(i=1;i<=n;i++) if (!(a[i]+0>0) || a[i]+0>1e6) exit 1; if (a[1]==1 && a[2]==1) exit 1}'; then ok
+  else bad "learnt ($lik) lengthscales not two finite positive values that moved from 1: [$L]"; fi
+done
 finish

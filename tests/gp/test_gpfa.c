@@ -288,6 +288,73 @@ START_TEST(test_gpfa_errors) {
 }
 END_TEST
 
+/* Timescale learning: R trials of T = 100 unit steps, two Matérn-3/2 latents with
+ * lengthscales 5 and 20 (variance 1), N units with noise 0.05..0.15.  Oracle: the generating
+ * lengthscales.  Tolerance 15%: for the slower latent the data hold about R T / l = 200
+ * correlation lengths; for an AR(1) with rho = exp(-1/20) and n = 4000 steps the MLE's sd is
+ * sqrt((1 - rho^2) / n) / |d rho / d l| ~ 2.4% of l... for Matérn-3/2 with C free (the
+ * variance absorbed) about three times that, so 15% is ~2 sd of one fixed-seed draw.  The
+ * Gaussian log-likelihood trace must never decrease (EM and a simplex that keeps its best
+ * point); rounding allowance 1e-9 relative. */
+START_TEST(test_learn_timescales) {
+  const size_t R = test_under_valgrind() ? 4 : 40, T = 100, N = 12, K = 2;
+  const double ell[2] = {5, 20};
+  latens_gp_term tt[2] = {{LATENS_GP_MATERN32, 1, ell[0], 0}, {LATENS_GP_MATERN32, 1, ell[1], 0}};
+  latens_gp_kernel *truth[2] = {latens_gp_kernel_alloc(&tt[0], 1), latens_gp_kernel_alloc(&tt[1], 1)};
+  double t[100], C[12 * 2], d[12], nz[12];
+  for (size_t i = 0; i < T; i++) t[i] = (double)i;
+  double *K0 = cvi_dense_cov(truth[0], t, T), *K1 = cvi_dense_cov(truth[1], t, T);
+  latens_rng rng;
+  latens_rng_init(&rng, 2009, 0);
+  for (size_t n = 0; n < N; n++) {
+    C[n] = latens_rng_normal(&rng), C[n + N] = latens_rng_normal(&rng);
+    d[n] = latens_rng_normal(&rng), nz[n] = 0.05 + 0.1 * latens_rng_uniform(&rng);
+  }
+  double *Y = malloc(R * T * N * sizeof *Y), X[200];
+  const double **Yp = malloc(R * sizeof *Yp), **tp = malloc(R * sizeof *tp);
+  size_t *ld = malloc(R * sizeof *ld), *Tr = malloc(R * sizeof *Tr);
+  for (size_t r = 0; r < R; r++) {
+    cvi_draw(K0, T, &rng, X), cvi_draw(K1, T, &rng, X + T);
+    double *Yr = Y + r * T * N;
+    for (size_t n = 0; n < N; n++)
+      for (size_t i = 0; i < T; i++)
+        Yr[i + n * T] = C[n] * X[i] + C[n + N] * X[i + T] + d[n] + sqrt(nz[n]) * latens_rng_normal(&rng);
+    Yp[r] = Yr, tp[r] = t, ld[r] = T, Tr[r] = T;
+  }
+  /* start both at 10: the data must pull them apart */
+  latens_gp_term s0 = {LATENS_GP_MATERN32, 1, 8, 0}, s1 = {LATENS_GP_MATERN32, 1, 12, 0};
+  latens_gp_kernel *kern[2] = {latens_gp_kernel_alloc(&s0, 1), latens_gp_kernel_alloc(&s1, 1)};
+  latens_gp_gpfa_options o;
+  latens_gp_gpfa_options_default(&o);
+  o.max_iter = test_under_valgrind() ? 3 : 40, o.tol = 1e-8;
+  latens_gp_gpfa *f = NULL;
+  int st = latens_gp_gpfa_fit_timescales(kern, K, tp, Tr, Yp, ld, R, N, &o, 30, NULL, &f);
+  ck_assert(st == LATENS_OK || st == LATENS_EMAXITER);
+  ck_assert_ptr_nonnull(f);
+  const double *tr = latens_gp_gpfa_trace(f);
+  size_t drops = 0;
+  for (size_t i = 1; i < latens_gp_gpfa_iterations(f); i++)
+    drops += tr[i] < tr[i - 1] - 1e-9 * fabs(tr[i - 1]);
+  ck_assert_uint_eq(drops, 0);
+  if (!test_under_valgrind()) {
+    latens_gp_term a, b;
+    latens_gp_kernel_get_term(kern[0], 0, &a), latens_gp_kernel_get_term(kern[1], 0, &b);
+    /* the latents are exchangeable: compare the sorted pair */
+    double lo = fmin(a.lengthscale, b.lengthscale), hi = fmax(a.lengthscale, b.lengthscale);
+    ck_assert_msg(fabs(lo / ell[0] - 1) < 0.15 && fabs(hi / ell[1] - 1) < 0.15,
+                  "learnt lengthscales %g, %g (truth 5, 20)", lo, hi);
+    ck_assert_double_eq(a.variance, 1.0); /* variance stays fixed */
+  }
+  latens_gp_gpfa *f2 = (latens_gp_gpfa *)1;
+  ck_assert_int_eq(latens_gp_gpfa_fit_timescales(kern, K, tp, Tr, Yp, ld, R, N, &o, 0, NULL, &f2),
+                   LATENS_EINVAL);
+  ck_assert_ptr_null(f2);
+  latens_gp_gpfa_free(f);
+  for (size_t k = 0; k < 2; k++) latens_gp_kernel_free(kern[k]), latens_gp_kernel_free(truth[k]);
+  free(K0), free(K1), free(Y), free(Yp), free(tp), free(ld), free(Tr);
+}
+END_TEST
+
 Suite *gpfa_suite(void) {
   Suite *s = suite_create("gpfa");
   TCase *tc = tcase_create("gpfa");
@@ -298,6 +365,7 @@ Suite *gpfa_suite(void) {
   tcase_add_test(tc, test_threads_invariant);
   tcase_add_test(tc, test_r2_and_errors);
   tcase_add_test(tc, test_gpfa_errors);
+  tcase_add_test(tc, test_learn_timescales);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -50,6 +50,8 @@ expect 0 "smooth irregular with NA" -- "$LATENS" sde smooth --data "$tmp/irr.csv
 # Errors: usage and data, one line each, file:line:column for bad data.
 expect 2 "fit without --method" -- "$LATENS" sde fit --data "$nile"
 expect 2 "fit bad --method" -- "$LATENS" sde fit --method nope --data "$nile"
+expect 2 "fit --method kalman" -- "$LATENS" sde fit --method kalman --data "$nile"
+contains "$tmp/err" "not a fitting method" "fit --method kalman: names the cause"
 expect 2 "fit without --data" -- "$LATENS" sde fit --method mle
 expect 2 "bad --params" -- "$LATENS" sde filter --data "$nile" --params "kappa=-1,mu=0,sigma=1,r=1"
 expect 2 "incomplete --params" -- "$LATENS" sde filter --data "$nile" --params "kappa=1"
@@ -73,4 +75,8 @@ contains "$tmp/out" "sde-matching" "fit --help names the methods"
 expect 0 "demo sde --json" -- "$LATENS" demo sde --json --quiet
 contains "$tmp/out" '"sde":{"data":"nile.csv"' "demo: sde section"
 contains "$tmp/out" '"sde_matching":{"params":' "demo: SDE-matching estimate"
+# demo.c separates the sections: the sde section ends with its last line, no blank line.
+expect 0 "demo sde text" -- "$LATENS" demo sde --quiet
+contains "$tmp/out" "sde-matching" "demo: text table"
+[ -n "$(tail -n 1 "$tmp/out")" ] && ok || bad "demo sde: trailing blank line"
 finish

@@ -102,6 +102,12 @@ START_TEST(test_pf_poisson) {
   x[1] = 4;
   ck_assert_int_eq(latens_sde_pf_run(&pm, &ro, &y, &opt, &rng, &res), LATENS_EDOM);
   ck_assert_int_eq(latens_sde_pf_run(NULL, &ro, &y, NULL, &rng, &res), LATENS_EINVAL);
+  /* A Gaussian observation so far out that every density underflows to zero: a status and
+   * NaN likelihood, not a NaN-filled result that looks valid (and no leak: valgrind). */
+  o.x[2] = 1e300;
+  res.loglik = 0;
+  ck_assert_int_eq(latens_sde_pf_run(&pm, &o.ro, &o.y, NULL, &rng, &res), LATENS_ERANGE);
+  ck_assert(isnan(res.loglik));
   latens_sde_lti_sampler_free(smp);
 }
 END_TEST

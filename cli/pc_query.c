@@ -185,28 +185,19 @@ static const char *const USAGE[] = {
 };
 
 static int run_query(int argc, char **argv, cli_common *c, qkind kind) {
-  /* cli_parse knows only -o as a short option: spell `-n N` as --nsamples N */
-  char **av = malloc(((size_t)argc + 1) * sizeof *av);
-  if (!av) return cli_fail(c, CLI_EMODEL, "out of memory");
-  for (int i = 0; i < argc; i++) av[i] = argv[i];
-  av[argc] = NULL;
-  for (int i = 1; i < argc && strcmp(av[i], "--"); i++)
-    if (!strcmp(av[i], "-n")) av[i] = "--nsamples";
   static const struct option extra[] = {{"model", required_argument, NULL, OPT_MODEL},
                                         {"data", required_argument, NULL, OPT_DATA},
                                         {"query", required_argument, NULL, OPT_QUERY},
                                         {"nsamples", required_argument, NULL, OPT_NSAMP},
+                                        {"n", required_argument, NULL, OPT_NSAMP},
                                         {0, 0, 0, 0}};
   args a = {0};
   char usage[1200];
   snprintf(usage, sizeof usage, "%s%s", USAGE[kind], DATA_HELP);
-  int first = cli_parse(argc, av, c, extra, handle, &a, usage);
-  int code = CLI_OK;
-  if (first == -2) code = CLI_OK;
-  else if (first < 0) code = CLI_EUSAGE;
-  else if (first < argc) code = cli_fail(c, CLI_EUSAGE, "unexpected operand '%s'", av[first]);
-  free(av);
-  if (first < 0 || first < argc) return code;
+  int first = cli_parse(argc, argv, c, extra, handle, &a, usage);
+  if (first == -2) return CLI_OK;
+  if (first < 0) return CLI_EUSAGE;
+  if (first < argc) return cli_fail(c, CLI_EUSAGE, "unexpected operand '%s'", argv[first]);
   if (kind != Q_SAMPLE && !a.data) return cli_fail(c, CLI_EUSAGE, "--data FILE is required (see --help)");
   if (kind == Q_SAMPLE && !a.data == !a.has_n) return cli_fail(c, CLI_EUSAGE, "give either -n N or --data F (see --help)");
   if (kind != Q_CONDITIONAL && a.query) return cli_fail(c, CLI_EUSAGE, "--query is for `latens pc conditional`");
@@ -216,6 +207,7 @@ static int run_query(int argc, char **argv, cli_common *c, qkind kind) {
   latens_table *t = NULL;
   latens_vec *v = NULL;
   size_t *q = NULL, nq = 0;
+  int code;
   if ((code = load_model(c, a.model, &pc))) return code;
   size_t nv = latens_pc_nvars(pc);
   if (a.data) code = read_data(c, a.data, pc, &X, &t);

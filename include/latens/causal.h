@@ -215,6 +215,12 @@ typedef struct {
    * longer paths never adds a node), to reproduce its answers. */
   int fci_pdsep;
   int fci_max_path;  /* FCI: longest discriminating path searched, -1 unlimited (default) */
+  /* FCI, fci_pdsep 1: largest subset of Possible-D-SEP tried as a separating set (also
+   * bounded by max_depth); default 3, -1 unlimited.  The full search is exponential in the
+   * size of Possible-D-SEP (tens of nodes on alarm or insurance: no end in minutes), so it is
+   * bounded by default as in Tetrad's and pcalg's practice; only sets with a node outside
+   * adj(x) are tested (the skeleton stage tested the others). */
+  int fci_pds_depth;
 } latens_causal_pc_options;
 
 LATENS_EXPORT void latens_causal_pc_options_default(latens_causal_pc_options *opt);
@@ -239,7 +245,10 @@ LATENS_EXPORT int latens_causal_pc(latens_causal_citest *t, const latens_causal_
  * separating sets) and R8-R10 to the fixpoint.  R5-R7 are not applied: they concern
  * selection variables, and the output is the PAG under latent confounding without selection
  * bias (also causal-learn's and Tetrad's default).  Knowledge k only removes pairs forbidden
- * both ways.  *out: a PAG (-->, <->, o->, o-o).  Use a caching test: FCI repeats tests. */
+ * both ways.  *out: a PAG (-->, <->, o->, o-o).  Use a caching test: FCI repeats tests.
+ * progress may be NULL: called per skeleton level, per batch of edges of the Possible-D-SEP
+ * stage ("fci possible-d-sep", done/total edges) and per orientation round; non-zero stops
+ * with LATENS_EINTERRUPTED and no graph. */
 LATENS_EXPORT int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
                                     const latens_causal_pc_options *opt,
                                     const latens_progress *progress, latens_causal_graph **out);

@@ -72,6 +72,12 @@ LATENS_EXPORT void latens_errorf(const char *file, int line, int status, const c
  * this thread. */
 LATENS_EXPORT int latens_last_error(const char **reason);
 LATENS_EXPORT void latens_clear_error(void);
+/* Quiet sections, per thread and nestable: between begin and end, errors raised on this thread
+ * are recorded (latens_last_error) but not passed to the handler.  For code that probes trial
+ * points expected to fail (an optimiser's line search, a Cholesky test) without silencing the
+ * process-wide handler for other threads.  Every begin needs its end. */
+LATENS_EXPORT void latens_error_quiet_begin(void);
+LATENS_EXPORT void latens_error_quiet_end(void);
 
 /* Report and return from the calling function. */
 #define LATENS_ERROR(reason, status)                                                          \

@@ -216,7 +216,8 @@ int latens_causal_chisq(const latens_causal_data *d, size_t x, size_t y, const s
   size_t prod = 1, limit = 2 * n + 64;
   for (size_t j = 0; j < k && prod <= limit; j++) prod *= latens_causal_data_levels(d, S[j]);
   unsigned *sid = NULL, *cnt;
-  if (prod <= limit && prod * cells <= limit) {
+  /* k <= 64: col/rad below are fixed-size; one-level columns keep prod small at any k. */
+  if (k <= 64 && prod <= limit && prod * cells <= limit) {
     nstr = prod;
     cnt = calloc(nstr * cells + cx + cy, sizeof *cnt);
     if (!cnt) LATENS_ERROR("chisq: out of memory", LATENS_ENOMEM);

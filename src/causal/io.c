@@ -231,7 +231,10 @@ static int read_lines(FILE *f, const char *path, latens_causal_graph *g) {
         continue;
       }
       if (section == 1) {
-        for (char *tok = strtok(s, ";"); tok && !st; tok = strtok(NULL, ";")) {
+        /* Split on ';' in place (strtok keeps hidden state: not reentrant). */
+        for (char *tok = s, *end; tok && !st; tok = end ? end + 1 : NULL) {
+          end = strchr(tok, ';');
+          if (end) *end = 0;
           size_t idx;
           if (*trim(tok)) st = node(g, trim(tok), &idx);
         }

@@ -107,6 +107,11 @@ int latens_causal_knowledge_read(const char *path, const latens_causal_citest *t
   char line[8192];
   int st = LATENS_OK;
   for (long ln = 1; !st && fgets(line, sizeof line, f); ln++) {
+    if (!strchr(line, '\n') && !feof(f)) { /* else the tail would parse as a line of its own */
+      latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE, "%s:%ld: line longer than %zu bytes", path, ln,
+                    sizeof line - 2);
+      break;
+    }
     char *hash = strchr(line, '#'), *s = line;
     if (hash) *hash = 0;
     char *kw = next_tok(&s);
@@ -117,8 +122,8 @@ int latens_causal_knowledge_read(const char *path, const latens_causal_citest *t
       if (!a || !b || extra) {
         latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE, "%s:%ld: expected \"%s A B\"", path, ln, kw);
       } else if (i < 0 || j < 0) {
-        latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE, "%s:%ld: unknown variable \"%s\"", path, ln,
-                      i < 0 ? a : b);
+        latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE, "%s:%ld:%ld: unknown variable \"%s\"", path, ln,
+                      (long)((i < 0 ? a : b) - line) + 1, i < 0 ? a : b);
       } else if (i == j) {
         latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE, "%s:%ld: an edge needs two different variables",
                       path, ln);
@@ -136,12 +141,14 @@ int latens_causal_knowledge_read(const char *path, const latens_causal_citest *t
       }
       for (char *a; !st && (a = next_tok(&s));) {
         long i = find_var(t, a);
-        if (i < 0) latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE, "%s:%ld: unknown variable \"%s\"", path, ln, a);
+        if (i < 0) latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE, "%s:%ld:%ld: unknown variable \"%s\"", path, ln,
+                                (long)(a - line) + 1, a);
         else k->tier[i] = (int)tier;
       }
     } else {
       latens_errorf(__FILE__, __LINE__, st = LATENS_EPARSE,
-                    "%s:%ld: unknown statement \"%s\" (expected forbid, require or tier)", path, ln, kw);
+                    "%s:%ld:%ld: unknown statement \"%s\" (expected forbid, require or tier)", path, ln,
+                    (long)(kw - line) + 1, kw);
     }
   }
   fclose(f);

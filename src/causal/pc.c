@@ -15,6 +15,7 @@ void latens_causal_pc_options_default(latens_causal_pc_options *opt) {
   opt->meek = 1;
   opt->fci_pdsep = 1;
   opt->fci_max_path = -1;
+  opt->fci_pds_depth = 3;
 }
 
 int latens_causal_check_options(const latens_causal_pc_options *o, const char *fn) {
@@ -23,6 +24,8 @@ int latens_causal_check_options(const latens_causal_pc_options *o, const char *f
   if (o->uc_priority < 0 || o->uc_priority > 3)
     LATENS_ERRORF(LATENS_EINVAL, "%s: uc_priority = %d is not 0..3", fn, o->uc_priority);
   if (o->threads < 0) LATENS_ERRORF(LATENS_EINVAL, "%s: threads = %d < 0", fn, o->threads);
+  if (o->fci_pdsep < 0 || o->fci_pdsep > 2)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: fci_pdsep = %d is not 0..2", fn, o->fci_pdsep);
   return LATENS_OK;
 }
 

@@ -32,6 +32,9 @@ int latens_causal_threads(const latens_causal_pc_options *o) {
 #endif
 }
 
+static int in_sepset_search(cg_skel *s, const unsigned char *A, size_t i, size_t j, size_t v,
+                            size_t d, size_t *nb, size_t *idx, size_t *S);
+
 int latens_causal_in_sepset(cg_skel *s, size_t i, size_t j, size_t v) {
   size_t q = cg_pair(s->p, i, j), p = s->p;
   int d = s->sepdepth[q];
@@ -40,15 +43,28 @@ int latens_causal_in_sepset(cg_skel *s, size_t i, size_t j, size_t v) {
       if (s->sep[q][t] == v) return 1;
     return 0;
   }
-  if (d == 0 || d > 64) return 0;
+  if (d == 0) return 0;
   const unsigned char *A = s->snap[d];
-  size_t nb[4096], idx[64], S[64];
+  /* Sized from p: a fixed buffer silently truncated the neighbours (wrong colliders). */
+  size_t *nb = malloc((3 * p + 1) * sizeof *nb), *idx = nb + p, *S = nb + 2 * p + 1;
+  if (!nb) {
+    if (!s->err) s->err = LATENS_ENOMEM;
+    return 0;
+  }
+  int r = in_sepset_search(s, A, i, j, v, (size_t)d, nb, idx, S);
+  free(nb);
+  return r;
+}
+
+static int in_sepset_search(cg_skel *s, const unsigned char *A, size_t i, size_t j, size_t v,
+                            size_t d, size_t *nb, size_t *idx, size_t *S) {
+  size_t p = s->p;
   for (int side = 0; side < 2; side++) {
     size_t a = side ? j : i, b = side ? i : j, m = 0;
     if (!A[a * p + v]) continue;
-    for (size_t u = 0; u < p && m < 4096; u++)
+    for (size_t u = 0; u < p; u++)
       if (u != b && u != v && A[a * p + u]) nb[m++] = u;
-    size_t k = (size_t)d - 1; /* v plus k others */
+    size_t k = d - 1; /* v plus k others */
     if (m < k) continue;
     for (size_t t = 0; t < k; t++) idx[t] = t;
     do {
@@ -110,15 +126,28 @@ typedef struct {
   int indep;
 } task;
 
+static void run_subsets(latens_causal_citest *t, task *tk, const size_t *nb, size_t m, size_t d,
+                        double alpha, size_t *idx, size_t *S);
+
 /* The subsets S of size d of nb (the neighbours of x without y) in order, until one gives
  * p > alpha. */
 static void run_task(latens_causal_citest *t, task *tk, const size_t *nb, size_t m, size_t d,
                      double alpha) {
-  size_t idx[64], S[64];
-  if (d > 64) {
-    tk->status = LATENS_EUNIMPL;
-    return;
+  size_t buf[128], *idx = buf, *S = buf + 64;
+  if (d > 64) { /* rare: conditioning sets beyond 64 variables */
+    idx = malloc(2 * d * sizeof *idx);
+    if (!idx) {
+      tk->status = LATENS_ENOMEM;
+      return;
+    }
+    S = idx + d;
   }
+  run_subsets(t, tk, nb, m, d, alpha, idx, S);
+  if (idx != buf) free(idx);
+}
+
+static void run_subsets(latens_causal_citest *t, task *tk, const size_t *nb, size_t m, size_t d,
+                        double alpha, size_t *idx, size_t *S) {
   for (size_t i = 0; i < d; i++) idx[i] = i;
   do {
     for (size_t i = 0; i < d; i++) S[i] = nb[idx[i]];

@@ -56,11 +56,20 @@ latens_error_handler_t *latens_set_error_handler_off(void) {
 
 static _Thread_local int last_status = LATENS_OK;
 static _Thread_local char last_reason[512];
+/* Nesting depth of latens_error_quiet_begin on this thread: the handler is process-wide, so
+ * silencing it by swapping the handler would silence every other thread too. */
+static _Thread_local int quiet_depth = 0;
+
+void latens_error_quiet_begin(void) { quiet_depth++; }
+void latens_error_quiet_end(void) {
+  if (quiet_depth > 0) quiet_depth--;
+}
 
 void latens_error(const char *reason, const char *file, int line, int status) {
   last_status = status;
   /* A caller may re-report the string latens_last_error gave it: no overlapping copy. */
   if (reason != last_reason) snprintf(last_reason, sizeof last_reason, "%s", reason ? reason : "");
+  if (quiet_depth > 0) return;
   latens_error_handler_t *h = atomic_load(&current_handler);
   (h ? h : latens_default_error_handler)(last_reason, file, line, status);
 }

@@ -124,17 +124,18 @@ static int negll_std(const double *x, const stdata *d, double *f) {
   for (int i = 0; i < NP; i++)
     if (!isfinite(x[i]) || (i != 1 && !(x[i] > 0))) return LATENS_EDOM;
   ou_set(&o, x, d->y.t[0]);
-  latens_error_handler_t *h = latens_set_error_handler_off(); /* trial points may fail */
+  latens_error_quiet_begin(); /* trial points may fail */
   int s = latens_sde_lti_filter(&o.M, &o.ro, &d->y, NULL, NULL, &ll);
-  latens_set_error_handler(h);
+  latens_error_quiet_end();
   *f = s ? NAN : -ll;
   return LATENS_OK;
 }
 
 static int mle_fdf(const double *x, size_t n, void *user, double *f, double *grad) {
   const stdata *d = user;
-  int s = negll_std(x, d, f);
-  if (s || !grad) return s;
+  /* Off the domain (a bound at 0 reached exactly): *f is NaN, which the optimiser treats as
+   * a step too long, not as a failure of the whole fit. */
+  if (negll_std(x, d, f) || !grad || !isfinite(*f)) return LATENS_OK;
   double xp[NP];
   for (size_t i = 0; i < n; i++) { /* central differences: the likelihood is smooth to ~1e-14 */
     double h = 1e-6 * fmax(fabs(x[i]), 1e-3), fp, fm;
@@ -232,15 +233,16 @@ static int match_fdf(const double *v, size_t nv, void *user, double *f, double *
   match_ctx *c = user;
   double th[NP] = {exp(v[0]), v[1], exp(v[2]), exp(v[3])};
   (void)nv;
-  if (!latens_all_finite(th, NP) || !(th[0] > 0 && th[2] > 0 && th[3] > 0)) return LATENS_EDOM;
+  *f = NAN; /* exp() over- or underflowed at a trial point: NaN shortens the step (as below) */
+  if (!latens_all_finite(th, NP) || !(th[0] > 0 && th[2] > 0 && th[3] > 0)) return LATENS_OK;
   ou_model o;
   ou_set(&o, th, c->d->y.t[0]);
   double gA = 0, gb = 0, gS = 0, gm0 = 0, gP0 = 0, gR = 0;
   latens_sde_lti_grad g = {&gA, &gb, &gS, &gm0, &gP0, NULL, NULL, &gR};
-  latens_error_handler_t *h = latens_set_error_handler_off();
+  latens_error_quiet_begin();
   int s = latens_sde_match_loss(c->w, &o.M, &o.ro, &c->d->y, v + NP, f, grad ? grad + NP : NULL,
                                 grad ? &g : NULL);
-  latens_set_error_handler(h);
+  latens_error_quiet_end();
   if (s) {
     *f = NAN; /* a trial point outside the domain: the line search shortens the step */
     return LATENS_OK;
@@ -308,7 +310,7 @@ static int pf_f(const double *v, size_t nv, void *user, double *f, double *grad)
   if (!latens_all_finite(th, NP) || !(th[0] > 0 && th[2] > 0 && th[3] > 0)) return LATENS_OK;
   ou_model o;
   ou_set(&o, th, c->d->y.t[0]);
-  latens_error_handler_t *h = latens_set_error_handler_off();
+  latens_error_quiet_begin();
   latens_sde_lti_sampler *smp = latens_sde_lti_sampler_alloc(&o.M);
   latens_sde_pf_model pm = latens_sde_lti_sampler_model(smp);
   latens_rng rng;
@@ -318,7 +320,7 @@ static int pf_f(const double *v, size_t nv, void *user, double *f, double *grad)
   latens_sde_pf_result r = {0};
   int s = smp ? latens_sde_pf_run(&pm, &o.ro, &c->d->y, &po, &rng, &r) : LATENS_ENOMEM;
   latens_sde_lti_sampler_free(smp);
-  latens_set_error_handler(h);
+  latens_error_quiet_end();
   if (s == LATENS_ENOMEM)
     LATENS_ERRORF(s, "latens_sde_ou_fit: out of memory in the particle filter");
   if (!s) *f = -r.loglik;
@@ -386,12 +388,12 @@ int latens_sde_ou_fit(const latens_sde_data *y, const latens_sde_fit_options *op
     res->objective = obj - shift, res->iterations = it, res->converged = !s;
     int s2 = negll_std(ts, &d, &f);
     res->loglik = s2 ? NAN : -f - shift;
-    latens_error_handler_t *h = latens_set_error_handler_off();
+    latens_error_quiet_begin();
     if (!stderr_std(&d, ts, ses)) {
       res->se[0] = ses[0], res->se[1] = ses[1] * d.sd, res->se[2] = ses[2] * d.sd;
       res->se[3] = ses[3] * d.sd * d.sd;
     }
-    latens_set_error_handler(h);
+    latens_error_quiet_end();
   }
   free(d.x);
   return s;

@@ -221,11 +221,11 @@ static int mc_fdf(const double *x, size_t nx, void *user, double *f, double *gra
   mc_ctx *c = fc->c;
   const size_t k = fc->fit_theta ? c->model->ntheta : 0;
   (void)nx;
-  latens_error_handler_t *h = latens_set_error_handler_off(); /* trial points may fail */
+  latens_error_quiet_begin(); /* trial points may fail */
   int s = k ? latens_sde_model_set_params(c->model, x, k) : LATENS_OK;
   if (!s) s = mc_loss(c, x + k, f, grad ? grad + k : NULL);
   if (!s && grad && k) s = theta_grad(c, x + k, grad);
-  latens_set_error_handler(h);
+  latens_error_quiet_end();
   if (s == LATENS_ENOMEM) return s;
   if (s) *f = NAN; /* outside the model's domain: the line search shortens the step */
   return LATENS_OK;

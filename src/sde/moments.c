@@ -38,9 +38,9 @@ static int unscented_rhs(latens_sde_moments *w, double t, const double *y, doubl
   const double k = n < 3 ? 3.0 - (double)n : 0.0, c = sqrt((double)n + k);
   memcpy(w->Ls, P, n * n * sizeof *P);
   latens_mat L = latens_mat_view(w->Ls, n, n, n);
-  latens_error_handler_t *h = latens_set_error_handler_off();
+  latens_error_quiet_begin();
   int s = latens_chol_decomp(&L, NULL, NULL);
-  latens_set_error_handler(h);
+  latens_error_quiet_end();
   if (s) return 1;
   memset(dy, 0, (n + n * n) * sizeof *dy);
   for (size_t pt = 0; pt < 2 * n + 1; pt++) {

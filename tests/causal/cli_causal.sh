@@ -35,7 +35,7 @@ contains "$tmp/out" "a,b,-->" "required edge oriented"
 contains "$tmp/out" "b,c,-->" "tiers orient b --> c"
 printf 'require a nosuch\n' >"$tmp/badknow.txt"
 expect 2 "unknown variable in knowledge" -- "$LATENS" causal pc --data "$tmp/lin.csv" --knowledge "$tmp/badknow.txt"
-contains "$tmp/err" "badknow.txt:1" "knowledge error names file:line"
+contains "$tmp/err" "badknow.txt:1:11:" "knowledge error names file:line:column"
 
 # Bad data: one line naming file:line:column, exit 2.
 printf 'x,y\n1,2\n3,NA\n4,5\n' >"$tmp/na.csv"

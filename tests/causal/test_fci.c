@@ -165,6 +165,60 @@ START_TEST(test_causallearn_fci) {
 }
 END_TEST
 
+/* Oracle as test_oracle_latent (the MAG facts check_pag asserts), with the full, unbounded
+ * Possible-D-SEP search, Spirtes et al.'s definition: the bounded default must not be needed
+ * for correctness, and the unbounded one must stay correct after the adj(x)-subset skip. */
+START_TEST(test_oracle_pds_unbounded) {
+  uint64_t s = 91;
+  int bad = 0;
+  latens_causal_pc_options o;
+  latens_causal_pc_options_default(&o);
+  o.fci_pds_depth = -1;
+  for (size_t p = 6; p <= (test_under_valgrind() ? 10u : 22u); p += 4)
+    for (int rep = 0; rep < 3; rep++) {
+      latens_causal_graph *dag = causal_random_dag(p, 2.0, &s), *g = NULL;
+      for (size_t v = rep; v < p; v += 4) latens_causal_graph_set_latent(dag, v, 1);
+      latens_causal_citest *t = latens_causal_citest_alloc_dsep(dag);
+      if (latens_causal_fci(t, NULL, &o, NULL, &g) != LATENS_OK) bad++;
+      else bad += check_pag(dag, g);
+      latens_causal_citest_free(t);
+      latens_causal_graph_free(g), latens_causal_graph_free(dag);
+    }
+  ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+/* Stops in the Possible-D-SEP stage (the one that used to run for minutes). */
+static int stop_now(void *user, const char *what, double done, double total) {
+  (void)done, (void)total;
+  if (strncmp(what, "fci possible-d-sep", 18)) return 0;
+  ++*(int *)user;
+  return 1;
+}
+
+/* A progress callback that asks to stop ends FCI with LATENS_EINTERRUPTED and no graph; an
+ * out-of-range fci_pdsep is refused. */
+START_TEST(test_fci_interrupt_and_options) {
+  uint64_t s = 5;
+  latens_causal_graph *dag = causal_random_dag(12, 2.0, &s), *g = NULL;
+  latens_causal_citest *t = latens_causal_citest_alloc_dsep(dag);
+  int calls = 0;
+  latens_progress pr = {stop_now, &calls};
+  latens_error_handler_t *old = latens_set_error_handler_off();
+  ck_assert_int_eq(latens_causal_fci(t, NULL, NULL, &pr, &g), LATENS_EINTERRUPTED);
+  ck_assert_int_eq(calls, 1);
+  ck_assert_ptr_null(g);
+  latens_causal_pc_options o;
+  latens_causal_pc_options_default(&o);
+  o.fci_pdsep = 3;
+  ck_assert_int_eq(latens_causal_fci(t, NULL, &o, NULL, &g), LATENS_EINVAL);
+  latens_set_error_handler(old);
+  ck_assert_ptr_null(g);
+  latens_causal_citest_free(t);
+  latens_causal_graph_free(dag);
+}
+END_TEST
+
 Suite *causal_fci_suite(void) {
   Suite *s = suite_create("causal_fci");
   TCase *tc = tcase_create("fci");
@@ -173,6 +227,8 @@ Suite *causal_fci_suite(void) {
   tcase_add_test(tc, test_oracle_bnlearn);
   tcase_add_test(tc, test_oracle_latent);
   tcase_add_test(tc, test_causallearn_fci);
+  tcase_add_test(tc, test_oracle_pds_unbounded);
+  tcase_add_test(tc, test_fci_interrupt_and_options);
   suite_add_tcase(s, tc);
   return s;
 }

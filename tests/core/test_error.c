@@ -1,6 +1,9 @@
 /* tests/core/test_error.c: status strings, handler replacement, per-thread last error. */
 #include <config.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <latens/latens.h>
 #include "suites.h"
 
@@ -48,6 +51,41 @@ START_TEST(handler_is_called_and_restorable) {
 }
 END_TEST
 
+/* A quiet section on one thread records errors without calling the handler, nests, and leaves
+ * other threads alone: the oracle is the handler's call count on each thread. */
+START_TEST(quiet_sections_are_per_thread) {
+  latens_error_handler_t *old = latens_set_error_handler(recording_handler);
+  seen_calls = 0;
+  latens_error_quiet_begin();
+  latens_error_quiet_begin();
+  ck_assert_int_eq(fails_with_format(4), LATENS_EBADLEN);
+  latens_error_quiet_end();
+  ck_assert_int_eq(fails_with_format(5), LATENS_EBADLEN);
+  const char *why;
+  ck_assert_int_eq(latens_last_error(&why), LATENS_EBADLEN);
+  ck_assert_str_eq(why, "expected 5 columns");
+  ck_assert_int_eq(seen_calls, 0);
+  int other_calls = -1;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(2)
+  if (omp_get_thread_num() == 1) { /* a thread that never began a quiet section */
+    (void)fails_with_format(6);
+    other_calls = seen_calls;
+  }
+#endif
+  latens_error_quiet_end();
+  latens_error_quiet_end(); /* one end too many is harmless */
+  ck_assert_int_eq(fails_with_format(7), LATENS_EBADLEN);
+#ifdef _OPENMP
+  if (other_calls >= 0) ck_assert_int_eq(seen_calls, 2);
+  else ck_assert_int_eq(seen_calls, 1);
+#else
+  ck_assert_int_eq(seen_calls, 1);
+#endif
+  latens_set_error_handler(old);
+}
+END_TEST
+
 START_TEST(default_handler_returns) {
   /* The default handler prints and returns: reaching the next line is the assertion. */
   latens_error_handler_t *old = latens_set_error_handler(NULL);
@@ -90,6 +128,7 @@ Suite *error_suite(void) {
   TCase *tc = tcase_create("error");
   tcase_add_test(tc, strerror_covers_every_code);
   tcase_add_test(tc, handler_is_called_and_restorable);
+  tcase_add_test(tc, quiet_sections_are_per_thread);
   tcase_add_test(tc, default_handler_returns);
   tcase_add_test(tc, progress_stop_becomes_interrupted);
   tcase_add_test(tc, build_facts);

@@ -137,6 +137,14 @@ START_TEST(test_match_bad_input) {
                    LATENS_ENOTFINITE);
   c[0] = 0, o.y.T = 3;
   ck_assert_int_eq(latens_sde_match_loss(w, &o.M, &o.ro, &o.y, c, &f, NULL, NULL), LATENS_EBADLEN);
+  /* A noise variance on the boundary 0: the difference stencil would leave the domain, so
+   * no standard error (EDOM), rather than a Hessian built from unset values. */
+  o.y.T = 4;
+  double th[LATENS_SDE_OU_NPARAM] = {1.3, 0.0, 0.9, 1e-300}, se[LATENS_SDE_OU_NPARAM];
+  ck_assert_int_eq(latens_sde_ou_stderr(th, &o.y, se), LATENS_EDOM);
+  const char *why = NULL;
+  latens_last_error(&why);
+  ck_assert(why && strstr(why, "boundary"));
   free(c);
   latens_sde_match_free(w);
 }

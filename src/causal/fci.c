@@ -399,22 +399,11 @@ static int orient(latens_causal_graph *g, cg_skel *s, const latens_causal_pc_opt
 int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
                       const latens_causal_pc_options *opt, const latens_progress *progress,
                       latens_causal_graph **out) {
-  if (!out) LATENS_ERROR("latens_causal_fci: out is NULL", LATENS_EINVAL);
-  *out = NULL;
-  if (!t) LATENS_ERROR("latens_causal_fci: the test is NULL", LATENS_EINVAL);
   latens_causal_pc_options o;
-  if (opt) o = *opt;
-  else latens_causal_pc_options_default(&o);
-  int st = latens_causal_check_options(&o, "latens_causal_fci");
-  if (st) return st;
   cg_skel s;
-  st = latens_causal_skeleton(t, k, &o, progress, &s);
+  latens_causal_graph *g;
+  int st = latens_causal_search_begin("latens_causal_fci", t, k, opt, progress, out, &o, &s, &g);
   if (st) return st;
-  latens_causal_graph *g = latens_causal_graph_from_test(t);
-  if (!g) {
-    latens_causal_skel_free(&s);
-    return LATENS_ENOMEM;
-  }
   all_circles(g, &s);
   if (o.fci_pdsep) {
     rule0(g, &s);

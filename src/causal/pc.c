@@ -172,25 +172,35 @@ static void orient_knowledge(latens_causal_graph *g, const latens_causal_knowled
     }
 }
 
+int latens_causal_search_begin(const char *fn, latens_causal_citest *t,
+                               const latens_causal_knowledge *k, const latens_causal_pc_options *opt,
+                               const latens_progress *progress, latens_causal_graph **out,
+                               latens_causal_pc_options *o, cg_skel *s, latens_causal_graph **g) {
+  if (!out) LATENS_ERRORF(LATENS_EINVAL, "%s: out is NULL", fn);
+  *out = NULL;
+  if (!t) LATENS_ERRORF(LATENS_EINVAL, "%s: the test is NULL", fn);
+  if (opt) *o = *opt;
+  else latens_causal_pc_options_default(o);
+  int st = latens_causal_check_options(o, fn);
+  if (st) return st;
+  st = latens_causal_skeleton(t, k, o, progress, s);
+  if (st) return st;
+  *g = latens_causal_graph_from_test(t);
+  if (!*g) {
+    latens_causal_skel_free(s);
+    return LATENS_ENOMEM;
+  }
+  return LATENS_OK;
+}
+
 int latens_causal_pc(latens_causal_citest *t, const latens_causal_knowledge *k,
                      const latens_causal_pc_options *opt, const latens_progress *progress,
                      latens_causal_graph **out) {
-  if (!out) LATENS_ERROR("latens_causal_pc: out is NULL", LATENS_EINVAL);
-  *out = NULL;
-  if (!t) LATENS_ERROR("latens_causal_pc: the test is NULL", LATENS_EINVAL);
   latens_causal_pc_options o;
-  if (opt) o = *opt;
-  else latens_causal_pc_options_default(&o);
-  int st = latens_causal_check_options(&o, "latens_causal_pc");
-  if (st) return st;
   cg_skel s;
-  st = latens_causal_skeleton(t, k, &o, progress, &s);
+  latens_causal_graph *g;
+  int st = latens_causal_search_begin("latens_causal_pc", t, k, opt, progress, out, &o, &s, &g);
   if (st) return st;
-  latens_causal_graph *g = latens_causal_graph_from_test(t);
-  if (!g) {
-    latens_causal_skel_free(&s);
-    return LATENS_ENOMEM;
-  }
   for (size_t i = 0; i < s.p; i++)
     for (size_t j = i + 1; j < s.p; j++)
       if (s.adj[i * s.p + j]) cg_set(g, i, j, LATENS_CAUSAL_TAIL, LATENS_CAUSAL_TAIL);

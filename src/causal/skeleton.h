@@ -45,6 +45,16 @@ LATENS_INTERNAL int latens_causal_skel_separate(cg_skel *s, size_t i, size_t j, 
 LATENS_INTERNAL int latens_causal_check_options(const latens_causal_pc_options *o, const char *fn);
 /* A graph without edges on the test's variables (named as the test names them). */
 LATENS_INTERNAL latens_causal_graph *latens_causal_graph_from_test(const latens_causal_citest *t);
+/* The common start of PC and FCI, reporting as fn: checks the arguments, fills *o (opt or the
+ * defaults), runs the skeleton stage into *s and allocates the output graph *g over the test's
+ * variables.  On failure nothing is left to free. */
+LATENS_INTERNAL int latens_causal_search_begin(const char *fn, latens_causal_citest *t,
+                                               const latens_causal_knowledge *k,
+                                               const latens_causal_pc_options *opt,
+                                               const latens_progress *progress,
+                                               latens_causal_graph **out,
+                                               latens_causal_pc_options *o, cg_skel *s,
+                                               latens_causal_graph **g);
 /* The number of OpenMP threads to use for o (1 without OpenMP). */
 LATENS_INTERNAL int latens_causal_threads(const latens_causal_pc_options *o);
 

@@ -59,4 +59,7 @@ LATENS_INTERNAL int latens_sde_match_check_call(const char *fn, const latens_sde
                                                 const latens_sde_readout *ro,
                                                 const latens_sde_data *y);
 
+/* RTS smoother in place over stored filter moments (see infer_kalman.c). */
+LATENS_INTERNAL int sde_rts_inplace(size_t n, size_t T, const double *A, double *mf, double *Pf,
+                                    const double *mp, const double *Pp);
 #endif

@@ -277,26 +277,35 @@ int latens_sde_lti_smooth(const latens_sde_lti *M, const latens_sde_readout *ro,
   if (!buf) LATENS_ERRORF(LATENS_ENOMEM, "%s: out of memory (n = %zu, T = %zu)", fn, n, T);
   double *mf = buf, *mp = mf + T * n, *Pf = mp + T * n, *Pp = Pf + T * nn, *Ad = Pp + T * nn;
   int s = kf(fn, M, ro, y, mf, Pf, mp, Pp, Ad, loglik);
-  latens_kalman_workspace *kw = s ? NULL : latens_kalman_workspace_alloc(n, 1);
-  if (!s && !kw) s = LATENS_ENOMEM;
-  /* Backwards in place: mf/Pf become the smoothed moments. */
-  for (size_t k = T - 1; k-- > 0 && !s;) {
-    latens_mat A1 = latens_mat_view(Ad + (k + 1) * nn, n, n, n);
-    latens_vec mfk = latens_vec_view(mf + k * n, n, 1),
-               mp1 = latens_vec_view(mp + (k + 1) * n, n, 1);
-    latens_vec ms1 = latens_vec_view(mf + (k + 1) * n, n, 1);
-    latens_mat Pfk = latens_mat_view(Pf + k * nn, n, n, n);
-    latens_mat Pp1 = latens_mat_view(Pp + (k + 1) * nn, n, n, n);
-    latens_mat Ps1 = latens_mat_view(Pf + (k + 1) * nn, n, n, n);
-    s = latens_kalman_smooth(&A1, &mfk, &Pfk, &mp1, &Pp1, &ms1, &Ps1, &mfk, &Pfk, NULL, kw);
-  }
+  if (!s) s = sde_rts_inplace(n, T, Ad, mf, Pf, mp, Pp);
   if (!s) {
     if (ms) memcpy(ms, mf, T * n * sizeof *ms);
     if (Ps) memcpy(Ps, Pf, T * nn * sizeof *Ps);
   } else if (loglik) {
     *loglik = NAN;
   }
-  latens_kalman_workspace_free(kw);
   free(buf);
+  return s;
+}
+
+/* RTS backwards in place over stored moments: A[k] (n x n, column-major, k = 1..T-1) is the
+ * transition into time k, mp/Pp the predictions; mf/Pf (filtered) become the smoothed ones. */
+int sde_rts_inplace(size_t n, size_t T, const double *A, double *mf, double *Pf, const double *mp,
+                    const double *Pp) {
+  size_t nn = n * n;
+  latens_kalman_workspace *kw = latens_kalman_workspace_alloc(n, 1);
+  if (!kw) return LATENS_ENOMEM;
+  int s = LATENS_OK;
+  for (size_t k = T - 1; k-- > 0 && !s;) {
+    latens_mat A1 = latens_mat_view((double *)A + (k + 1) * nn, n, n, n);
+    latens_vec mfk = latens_vec_view(mf + k * n, n, 1),
+               mp1 = latens_vec_view((double *)mp + (k + 1) * n, n, 1);
+    latens_vec ms1 = latens_vec_view(mf + (k + 1) * n, n, 1);
+    latens_mat Pfk = latens_mat_view(Pf + k * nn, n, n, n);
+    latens_mat Pp1 = latens_mat_view((double *)Pp + (k + 1) * nn, n, n, n);
+    latens_mat Ps1 = latens_mat_view(Pf + (k + 1) * nn, n, n, n);
+    s = latens_kalman_smooth(&A1, &mfk, &Pfk, &mp1, &Pp1, &ms1, &Ps1, &mfk, &Pfk, NULL, kw);
+  }
+  latens_kalman_workspace_free(kw);
   return s;
 }

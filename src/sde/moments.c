@@ -295,25 +295,13 @@ int latens_sde_moments_smooth(latens_sde_moments *w, double t0, const double *m0
   if (!buf) LATENS_ERRORF(LATENS_ENOMEM, "%s: out of memory (T = %zu)", fn, T);
   double *mf = buf, *mp = mf + T * n, *Pf = mp + T * n, *Pp = Pf + T * nn, *Phi = Pp + T * nn;
   int s = gauss_pass(fn, w, t0, m0, P0, ro, y, mf, Pf, mp, Pp, Phi, loglik);
-  latens_kalman_workspace *kw = s ? NULL : latens_kalman_workspace_alloc(n, 1);
-  if (!s && !kw) s = LATENS_ENOMEM;
-  for (size_t k = T - 1; k-- > 0 && !s;) { /* RTS in place on the filtered moments */
-    latens_mat A1 = latens_mat_view(Phi + (k + 1) * nn, n, n, n);
-    latens_vec mfk = latens_vec_view(mf + k * n, n, 1),
-               mp1 = latens_vec_view(mp + (k + 1) * n, n, 1);
-    latens_vec ms1 = latens_vec_view(mf + (k + 1) * n, n, 1);
-    latens_mat Pfk = latens_mat_view(Pf + k * nn, n, n, n);
-    latens_mat Pp1 = latens_mat_view(Pp + (k + 1) * nn, n, n, n);
-    latens_mat Ps1 = latens_mat_view(Pf + (k + 1) * nn, n, n, n);
-    s = latens_kalman_smooth(&A1, &mfk, &Pfk, &mp1, &Pp1, &ms1, &Ps1, &mfk, &Pfk, NULL, kw);
-  }
+  if (!s) s = sde_rts_inplace(n, T, Phi, mf, Pf, mp, Pp);
   if (!s) {
     if (ms) memcpy(ms, mf, T * n * sizeof *ms);
     if (Ps) memcpy(Ps, Pf, T * nn * sizeof *Ps);
   } else if (loglik) {
     *loglik = NAN;
   }
-  latens_kalman_workspace_free(kw);
   free(buf);
   return s;
 }

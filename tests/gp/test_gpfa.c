@@ -294,9 +294,9 @@ END_TEST
  * them; see below for why not yet within 15%) and EM's ascent property: the Gaussian
  * log-likelihood trace never decreases (EM steps, and simplex searches that keep their best
  * point, which is at least the start they evaluate first); rounding allowance 1e-9 relative,
- * the E step's exact log-likelihood being a sum of ~2e4 terms of O(1). */
+ * the E step's exact log-likelihood being a sum of ~1.4e4 terms of O(1). */
 START_TEST(test_learn_timescales) {
-  const size_t R = test_under_valgrind() ? 4 : 20, T = 100, N = 12, K = 2;
+  const size_t R = test_under_valgrind() ? 4 : 12, T = 100, N = 12, K = 2;
   const double ell[2] = {5, 20};
   latens_gp_term tt[2] = {{LATENS_GP_MATERN32, 1, ell[0], 0}, {LATENS_GP_MATERN32, 1, ell[1], 0}};
   latens_gp_kernel *truth[2] = {latens_gp_kernel_alloc(&tt[0], 1), latens_gp_kernel_alloc(&tt[1], 1)};
@@ -325,9 +325,9 @@ START_TEST(test_learn_timescales) {
   latens_gp_kernel *kern[2] = {latens_gp_kernel_alloc(&s0, 1), latens_gp_kernel_alloc(&s1, 1)};
   latens_gp_gpfa_options o;
   latens_gp_gpfa_options_default(&o);
-  o.max_iter = test_under_valgrind() ? 3 : 60, o.tol = 1e-8;
+  o.max_iter = test_under_valgrind() ? 3 : 40, o.tol = 1e-8;
   latens_gp_gpfa *f = NULL;
-  int st = latens_gp_gpfa_fit_timescales(kern, K, tp, Tr, Yp, ld, R, N, &o, 30, NULL, &f);
+  int st = latens_gp_gpfa_fit_timescales(kern, K, tp, Tr, Yp, ld, R, N, &o, 10, NULL, &f);
   ck_assert(st == LATENS_OK || st == LATENS_EMAXITER);
   ck_assert_ptr_nonnull(f);
   const double *tr = latens_gp_gpfa_trace(f);
@@ -340,9 +340,10 @@ START_TEST(test_learn_timescales) {
     latens_gp_kernel_get_term(kern[0], 0, &a), latens_gp_kernel_get_term(kern[1], 0, &b);
     /* the latents are exchangeable: compare the sorted pair */
     double lo = fmin(a.lengthscale, b.lengthscale), hi = fmax(a.lengthscale, b.lengthscale);
-    /* EM with free loadings creeps (GPFA's known slow convergence): ~250 outer iterations
-     * reach 5.5 and 19.2 here, beyond this runner's time budget; in 60 both must at least
-     * have moved closer to the truth than where they started. */
+    /* EM with free loadings creeps (GPFA's known slow convergence): on the same model with
+     * 20 trials and 30 simplex iterations per search, 250 outer iterations reached 5.5 and
+     * 19.2 (within 15%), beyond this runner's time budget; in 40 both must at least have
+     * moved closer to the truth than where they started. */
     ck_assert_msg(fabs(lo - ell[0]) < fabs(2.5 - ell[0]) && fabs(hi - ell[1]) < fabs(40 - ell[1]),
                   "learnt lengthscales %g, %g (truth 5, 20; start 2.5, 40)", lo, hi);
     ck_assert_double_eq(a.variance, 1.0); /* variance stays fixed */

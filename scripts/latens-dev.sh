@@ -1,7 +1,7 @@
 #!/bin/bash
 # latens-dev.sh demo|test — from a fresh Debian 12 machine to a running latens.
 #   demo: install missing Debian packages, build, run `latens demo`.
-#   test: the same set-up, then every test: make check, valgrind on core, the whole suite
+#   test: the same set-up, then every test: make check, valgrind on the Check runners, the whole suite
 #         again under ASan+UBSan, and make distcheck.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +44,7 @@ run_check() {
 
 echo "== make check"
 run_check build
-echo "== valgrind on the core tests"
+echo "== valgrind on the Check runners"
 make -C build check-valgrind >build/valgrind.out 2>&1 || { tail -n 80 build/valgrind.out; exit 1; }
 grep -h "ERROR SUMMARY" build/valgrind.out
 echo "== ASan + UBSan: the whole suite"

@@ -91,13 +91,9 @@ int latens_causal_ica_lingam(const latens_causal_data *d, const latens_causal_li
                              latens_rng *rng, size_t *order, double *B, latens_causal_graph **out) {
   static const char fn[] = "latens_causal_ica_lingam";
   latens_causal_lingam_options o;
-  latens_causal_lingam_options_default(&o);
-  if (opt) o = *opt;
-  if (out) *out = NULL;
   const double *X;
   size_t n, p, ldx;
-  int status = cs_check_lingam_opt(fn, &o);
-  if (status == LATENS_OK) status = cs_data_continuous(fn, d, &X, &n, &p, &ldx);
+  int status = cs_lingam_begin(fn, d, opt, &o, out, &X, &n, &p, &ldx);
   if (status != LATENS_OK) return status;
   const size_t pp = p * p;
   double *W = malloc(pp * sizeof *W), *C = malloc(pp * sizeof *C), *Bw = malloc(pp * sizeof *Bw);

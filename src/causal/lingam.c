@@ -168,8 +168,16 @@ static int check_lingam_opt(const char *fn, const latens_causal_lingam_options *
   if (o->threads < 0) LATENS_ERRORF(LATENS_EDOM, "%s: threads = %d < 0", fn, o->threads);
   return LATENS_OK;
 }
-int cs_check_lingam_opt(const char *fn, const latens_causal_lingam_options *o) {
-  return check_lingam_opt(fn, o);
+int cs_lingam_begin(const char *fn, const latens_causal_data *d,
+                    const latens_causal_lingam_options *opt, latens_causal_lingam_options *o,
+                    latens_causal_graph **out, const double **X, size_t *n, size_t *p,
+                    size_t *ldx) {
+  latens_causal_lingam_options_default(o);
+  if (opt) *o = *opt;
+  if (out) *out = NULL;
+  int status = check_lingam_opt(fn, o);
+  if (status == LATENS_OK) status = cs_data_continuous(fn, d, X, n, p, ldx);
+  return status;
 }
 
 int latens_causal_direct_lingam(const latens_causal_data *d, const latens_causal_lingam_options *opt,
@@ -177,13 +185,9 @@ int latens_causal_direct_lingam(const latens_causal_data *d, const latens_causal
                                 latens_causal_graph **out) {
   static const char fn[] = "latens_causal_direct_lingam";
   latens_causal_lingam_options o;
-  latens_causal_lingam_options_default(&o);
-  if (opt) o = *opt;
-  if (out) *out = NULL;
   const double *X;
   size_t n, p, ldx;
-  int status = check_lingam_opt(fn, &o);
-  if (status == LATENS_OK) status = cs_data_continuous(fn, d, &X, &n, &p, &ldx);
+  int status = cs_lingam_begin(fn, d, opt, &o, out, &X, &n, &p, &ldx);
   if (status != LATENS_OK) return status;
   size_t *ord = malloc(p * sizeof *ord);
   if (!ord) LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory for p = %zu", fn, p);

@@ -54,7 +54,12 @@ LATENS_INTERNAL int cs_lingam_finish(const char *fn, const latens_causal_data *d
 LATENS_INTERNAL int cs_fastica(const double *X, size_t n, size_t p, size_t ldx,
                                const latens_causal_lingam_options *opt, latens_rng *rng,
                                double *W, double *A, int report_maxiter);
-LATENS_INTERNAL int cs_check_lingam_opt(const char *fn, const latens_causal_lingam_options *o);
+/* The common start of the LiNGAM methods, reporting as fn: *o = opt or the defaults, checked;
+ * *out cleared; the continuous data matrix of d. */
+LATENS_INTERNAL int cs_lingam_begin(const char *fn, const latens_causal_data *d,
+                                    const latens_causal_lingam_options *opt,
+                                    latens_causal_lingam_options *o, latens_causal_graph **out,
+                                    const double **X, size_t *n, size_t *p, size_t *ldx);
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -9,7 +9,7 @@ mode=${1:-}
 case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 
 packages=(build-essential autoconf automake libtool pkg-config libgsl-dev libsundials-dev
-          check libopenblas-dev valgrind)
+          check libopenblas-dev valgrind gfortran r-base-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,7 +27,14 @@ static const char run_usage[] =
     "  --bootstrap B    edge frequencies over B bootstrap resamples (--seed, --threads):\n"
     "                   from,to,type,frequency (or JSON edges with \"frequency\")\n"
     "  --ica            lingam: ICA-LiNGAM (FastICA, seeded by --seed) instead of DirectLiNGAM\n"
-    "  --dot            Graphviz DOT output\n";
+    "  --dot            Graphviz DOT output\n"
+    "fci only:\n"
+    "  --pds-depth N    largest subset of Possible-D-SEP tried as a separating set (default\n"
+    "                   3, -1 unlimited: exponential in its size)\n"
+    "  --rules R        orientation rules: zhang (default; Zhang 2008, sound and complete)\n"
+    "                   or causallearn (causal-learn's fci(): its R4 and its R9/R10, which\n"
+    "                   can put tails no data licenses, and its Possible-D-SEP; reproduces\n"
+    "                   its answers)\n";
 
 enum {
   OPT_DATA = 256, OPT_DISCRETE, OPT_TEST, OPT_ALPHA, OPT_KNOW, OPT_BOOT, OPT_DOT, OPT_DEPTH,
@@ -134,11 +141,58 @@ static int parse_common(int argc, char **argv, cli_common *c, causal_args *a, co
   return first;
 }
 
-static int run_ci(int argc, char **argv, cli_common *c, int fci) {
+/* FCI's own flags (--pds-depth N, --rules R), taken out of argv before the shared parser so
+ * that pc refuses them as unknown. */
+typedef struct {
+  int rules, pds_depth, has_pds_depth;
+} fci_flags;
+
+/* Moves argv's other arguments to av (argc + 1 slots); returns their count, or -1 after
+ * cli_fail for a bad value. */
+static int fci_extract(int argc, char **argv, const cli_common *c, fci_flags *f, char **av) {
+  int n = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *s = argv[i], *v = NULL;
+    int which = !strncmp(s, "--pds-depth", 11) ? 1 : !strncmp(s, "--rules", 7) ? 2 : 0;
+    const char *rest = which == 1 ? s + 11 : which == 2 ? s + 7 : NULL;
+    if (!strcmp(s, "--")) { /* the end of the options */
+      while (i < argc) av[n++] = argv[i++];
+      break;
+    }
+    if (!which || (*rest && *rest != '=')) {
+      av[n++] = argv[i];
+      continue;
+    }
+    if (*rest == '=') v = rest + 1;
+    else if (i + 1 < argc) v = argv[++i];
+    else return cli_fail(c, CLI_EUSAGE, "%s needs a value (see --help)", s), -1;
+    if (which == 1) {
+      if (cli_parse_int(v, -1, 1000, &f->pds_depth))
+        return cli_fail(c, CLI_EUSAGE, "--pds-depth %s: expected an integer in -1..1000", v), -1;
+      f->has_pds_depth = 1;
+    } else if (!strcmp(v, "zhang")) {
+      f->rules = LATENS_CAUSAL_FCI_RULES_ZHANG;
+    } else if (!strcmp(v, "causallearn")) {
+      f->rules = LATENS_CAUSAL_FCI_RULES_CAUSALLEARN;
+    } else {
+      return cli_fail(c, CLI_EUSAGE, "--rules %s: expected zhang or causallearn", v), -1;
+    }
+  }
+  av[n] = NULL;
+  return n;
+}
+
+static int run_ci(int argc, char **argv, cli_common *c, const fci_flags *ff) {
+  int fci = ff != NULL;
   causal_args a;
   int first = parse_common(argc, argv, c, &a, run_usage);
   if (first == -2) return CLI_OK;
   if (first < 0) return CLI_EUSAGE;
+  if (ff && ff->has_pds_depth) a.opt.fci_pds_depth = ff->pds_depth;
+  if (ff && ff->rules == LATENS_CAUSAL_FCI_RULES_CAUSALLEARN) {
+    if (a.bootstrap) return cli_fail(c, CLI_EUSAGE, "--bootstrap goes with --rules zhang only");
+    a.opt.fci_pdsep = 2; /* causal-learn's effective Possible-D-SEP: the adjacencies */
+  }
   if (!a.data) return cli_fail(c, CLI_EUSAGE, "missing --data FILE (see --help)");
   if (a.ica) return cli_fail(c, CLI_EUSAGE, "--ica goes with lingam only");
   if (a.test < 0) a.test = a.discrete ? LATENS_CAUSAL_TEST_CHISQ : LATENS_CAUSAL_TEST_FISHERZ;
@@ -165,7 +219,8 @@ static int run_ci(int argc, char **argv, cli_common *c, int fci) {
   if (!rc) {
     cli_progress bar;
     cli_progress_init(&bar, c);
-    int st = fci ? latens_causal_fci(t, k, &a.opt, &bar.p, &g) : latens_causal_pc(t, k, &a.opt, &bar.p, &g);
+    int st = fci ? latens_causal_fci_rules(t, k, &a.opt, ff->rules, &bar.p, &g)
+                 : latens_causal_pc(t, k, &a.opt, &bar.p, &g);
     cli_progress_done(&bar);
     if (st) rc = cli_fail(c, cli_exit_code(st), "%s", cli_last_error());
     else rc = causal_write_graph(c, &a, g);
@@ -177,8 +232,17 @@ static int run_ci(int argc, char **argv, cli_common *c, int fci) {
   return rc;
 }
 
-static int run_pc(int argc, char **argv, cli_common *c) { return run_ci(argc, argv, c, 0); }
-static int run_fci(int argc, char **argv, cli_common *c) { return run_ci(argc, argv, c, 1); }
+static int run_pc(int argc, char **argv, cli_common *c) { return run_ci(argc, argv, c, NULL); }
+
+static int run_fci(int argc, char **argv, cli_common *c) {
+  fci_flags f = {LATENS_CAUSAL_FCI_RULES_ZHANG, 0, 0};
+  char **av = malloc(((size_t)argc + 1) * sizeof *av);
+  if (!av) return cli_fail(c, CLI_EMODEL, "out of memory");
+  int n = fci_extract(argc, argv, c, &f, av);
+  int rc = n < 0 ? CLI_EUSAGE : run_ci(n, av, c, &f);
+  free(av);
+  return rc;
+}
 
 /* Score-based and LiNGAM-type methods come from the causal-score part (latens/causal_score.h). */
 static int run_score(int argc, char **argv, cli_common *c) {

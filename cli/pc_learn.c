@@ -1,5 +1,5 @@
-/* cli/pc_learn.c: `latens pc learn` (structure + parameter learning on binary data) and the
- * pc section of `latens demo`. */
+/* cli/pc_learn.c: `latens pc learn` (structure + parameter learning on binary or categorical
+ * data) and the pc section of `latens demo`. */
 #include <config.h>
 
 #include <math.h>
@@ -10,10 +10,12 @@
 
 static const char learn_usage[] =
     "usage: latens pc learn --train F --valid F [--structure hclt|rat|cltree|pic] [--latents K]\n"
-    "                       [--components M] [--epochs N] [--batch B] [--seed S] -o model.pc\n"
-    "Learn a probabilistic circuit from binary data and write it (latens-pc text format).\n"
-    "Data: CSV of 0/1, one sample per row (the density-estimation benchmark's headerless\n"
-    "files, or a table with a header); NA, ? or an empty cell is a missing value.\n"
+    "                       [--components M] [--epochs N] [--batch B] [--seed S]\n"
+    "                       [--categories C|C1,C2,...|auto] -o model.pc\n"
+    "Learn a probabilistic circuit from binary or categorical data and write it (latens-pc\n"
+    "text format).  Data: CSV, one sample per row (the density-estimation benchmark's\n"
+    "headerless files, or a table with a header); NA, ? or an empty cell is a missing value.\n"
+    "Binary data are 0/1; with --categories, integer codes 0..C-1 per column.\n"
     "Prints the train and validation mean log-likelihood (--json: one object).\n\n"
     "Options:\n"
     "  --train F       training data (required)\n"
@@ -30,13 +32,18 @@ static const char learn_usage[] =
     "                  built-in teacher: k-means on each latent's tree neighbourhood) or a CSV\n"
     "                  of an external teacher's assignments, M*n columns of states 0..K-1 or\n"
     "                  M*n*K columns of responsibilities, one row per training row\n"
+    "  --categories C  categorical data (hclt only): every column has C categories, or one\n"
+    "                  count per column (C1,C2,...), or 'auto': one more than the largest code\n"
+    "                  in the training data; codes outside 0..C-1 are refused\n"
     "  -o FILE         the model file (required), written atomically\n";
 
-enum { OPT_TRAIN = 256, OPT_VALID, OPT_STRUCT, OPT_LATENTS, OPT_COMP, OPT_EPOCHS, OPT_BATCH, OPT_LVD };
+enum { OPT_TRAIN = 256, OPT_VALID, OPT_STRUCT, OPT_LATENTS, OPT_COMP, OPT_EPOCHS, OPT_BATCH, OPT_LVD,
+       OPT_CAT };
 
 typedef struct {
-  const char *train, *valid, *structure, *lvd;
+  const char *train, *valid, *structure, *lvd, *categories;
   int K, M, epochs, batch;
+  size_t *ncat; /* categorical data: categories per column (NULL: binary) */
 } learn_args;
 
 static int handle(int val, const char *arg, void *user) {
@@ -52,13 +59,25 @@ static int handle(int val, const char *arg, void *user) {
   case OPT_EPOCHS: return cli_parse_int(arg, 1, 1000000, &a->epochs);
   case OPT_BATCH: return cli_parse_int(arg, 1, 1 << 24, &a->batch);
   case OPT_LVD: a->lvd = arg; return 0;
+  case OPT_CAT: a->categories = arg; return 0;
   default: return 1;
   }
 }
 
-/* Binary data with file:line:column for the first value that is not 0, 1 or missing.
- * ncol 0: any.  Returns a CLI_ code (after cli_fail) or CLI_OK with *out set. */
-static int read_binary(const cli_common *c, const char *path, size_t ncol, latens_mat **out) {
+/* One cell's complaint, or NULL when v is a valid code (NaN: missing).  nc 0: binary. */
+static const char *bad_code(double v, size_t nc) {
+  if (isnan(v)) return NULL;
+  if (!nc) return v == 0.0 || v == 1.0 ? NULL : "is not 0 or 1 (binary data; NA for missing)";
+  if (v != floor(v)) return "is not an integer category code";
+  if (v < 0.0) return "is negative (category codes are 0..C-1)";
+  if (v >= (double)nc) return "is not below the column's declared categories";
+  return NULL;
+}
+
+/* Binary data (ncat NULL) or categorical codes 0..ncat[j]-1, with file:line:column for the
+ * first bad value.  ncol 0: any.  Returns a CLI_ code (after cli_fail) or CLI_OK, *out set. */
+static int read_data(const cli_common *c, const char *path, size_t ncol, const size_t *ncat,
+                     latens_mat **out) {
   latens_table *t = NULL;
   int rc = latens_table_read_numeric(path, NULL, &t);
   if (rc) return cli_fail(c, cli_exit_code(rc), "%s", cli_last_error());
@@ -75,16 +94,130 @@ static int read_binary(const cli_common *c, const char *path, size_t ncol, laten
   for (size_t i = 0; i < N; i++) /* row order, so the first bad line is named */
     for (size_t j = 0; j < p; j++) {
       double v = LATENS_MAT(X, i, j);
-      if (v == 0.0 || v == 1.0 || isnan(v)) continue;
+      const char *why = bad_code(v, ncat ? ncat[j] : 0);
+      if (!why) continue;
       char num[40];
       cli_format_number(num, sizeof num, v);
       latens_table_free(t);
-      return cli_fail(c, CLI_EUSAGE, "%s:%zu:%zu: value %s is not 0 or 1 (binary data; NA for missing)",
-                      path, line0 + i, j + 1, num);
+      if (ncat && v >= (double)ncat[j] && v == floor(v))
+        return cli_fail(c, CLI_EUSAGE, "%s:%zu:%zu: value %s %s (%zu)", path, line0 + i, j + 1,
+                        num, why, ncat[j]);
+      return cli_fail(c, CLI_EUSAGE, "%s:%zu:%zu: value %s %s", path, line0 + i, j + 1, num, why);
     }
   *out = latens_table_release_data(t);
   latens_table_free(t);
   return CLI_OK;
+}
+
+static int read_binary(const cli_common *c, const char *path, size_t ncol, latens_mat **out) {
+  return read_data(c, path, ncol, NULL, out);
+}
+
+/* --categories: C for every column, C1,C2,... one per column, or auto (largest code + 1 in
+ * the training file, which is then read as codes; at least 2).  a->ncat gets ncol entries. */
+static int parse_categories(const cli_common *c, learn_args *a, const char *path, latens_mat **tr) {
+  int rc = CLI_OK;
+  if (!strcmp(a->categories, "auto")) {
+    size_t big = (size_t)1 << 24;
+    latens_table *t = NULL;
+    int st = latens_table_read_numeric(path, NULL, &t);
+    if (st) return cli_fail(c, cli_exit_code(st), "%s", cli_last_error());
+    const latens_mat *D = latens_table_data(t);
+    size_t line0 = 1 + (size_t)latens_table_has_header(t);
+    if (!(a->ncat = malloc((D->ncol ? D->ncol : 1) * sizeof *a->ncat))) rc = cli_fail(c, CLI_EMODEL, "out of memory");
+    for (size_t j = 0; !rc && j < D->ncol; j++) a->ncat[j] = 2;
+    for (size_t i = 0; !rc && i < D->nrow; i++)
+      for (size_t j = 0; !rc && j < D->ncol; j++) {
+        double v = LATENS_MAT(D, i, j);
+        const char *why = bad_code(v, big);
+        char num[40];
+        cli_format_number(num, sizeof num, v);
+        if (why) rc = cli_fail(c, CLI_EUSAGE, "%s:%zu:%zu: value %s %s", path, line0 + i, j + 1, num, why);
+        else if (!isnan(v) && (size_t)v + 1 > a->ncat[j]) a->ncat[j] = (size_t)v + 1;
+      }
+    latens_table_free(t);
+    return rc ? rc : read_data(c, path, 0, a->ncat, tr);
+  }
+  size_t cnt = 1;
+  for (const char *q = a->categories; *q; q++) cnt += *q == ',';
+  size_t *v = malloc(cnt * sizeof *v);
+  if (!v) return cli_fail(c, CLI_EMODEL, "out of memory");
+  const char *q = a->categories;
+  for (size_t k = 0; k < cnt; k++) {
+    char *end;
+    unsigned long x = strtoul(q, &end, 10);
+    if (end == q || (*end && *end != ',') || x < 2 || x > ((unsigned long)1 << 24) || *q == '-') {
+      free(v);
+      return cli_fail(c, CLI_EUSAGE, "--categories '%s': entry %zu is not a count 2..16777216 "
+                      "(C, C1,C2,... or auto)", a->categories, k + 1);
+    }
+    v[k] = (size_t)x, q = *end ? end + 1 : end;
+  }
+  latens_table *t = NULL; /* the column count decides how a single C spreads */
+  int st = latens_table_read_numeric(path, NULL, &t);
+  if (st) return free(v), cli_fail(c, cli_exit_code(st), "%s", cli_last_error());
+  size_t p = latens_table_ncol(t);
+  latens_table_free(t);
+  if (cnt != 1 && cnt != p) {
+    free(v);
+    return cli_fail(c, CLI_EUSAGE, "--categories has %zu counts, %s has %zu columns", cnt, path, p);
+  }
+  a->ncat = malloc((p ? p : 1) * sizeof *a->ncat);
+  if (!a->ncat) return free(v), cli_fail(c, CLI_EMODEL, "out of memory");
+  for (size_t j = 0; j < p; j++) a->ncat[j] = v[cnt == 1 ? 0 : j];
+  free(v);
+  return read_data(c, path, 0, a->ncat, tr);
+}
+
+/* The categorical HCLT as a general circuit through the public builder (latens/pc.h): per
+ * node j and state k a categorical input, a product with the children's messages, per
+ * non-root node K consecutive sums over the same K products (one dense block), a top sum
+ * over the components.  (latens_pc_hclt_to_circuit does this for binary models.) */
+static int cat_component(const latens_pc_hclt *h, size_t m, latens_pc *pc, size_t *ids,
+                         size_t *kids, size_t *prod, double *wt, size_t *root) {
+  const size_t n = h->n, K = h->K;
+  const size_t *ord = h->order + m * n;
+  const long *par = h->parent + m * n;
+  int st = LATENS_OK;
+  for (size_t t = n; t-- > 0 && !st;) {
+    size_t j = ord[t], nc = h->ncat[j];
+    const double *tab = h->cat + (m * h->catoff[n] + h->catoff[j]) * K;
+    for (size_t k = 0; k < K && !st; k++) {
+      size_t leaf, nk = 0;
+      st = latens_pc_add_categorical(pc, j, tab + k * nc, nc, &leaf);
+      kids[nk++] = leaf;
+      for (size_t q = 0; q < n; q++)
+        if (par[q] == (long)j) kids[nk++] = ids[q * K + k];
+      if (!st && nk > 1) st = latens_pc_add_product(pc, kids, nk, &prod[k]);
+      else prod[k] = leaf;
+    }
+    if (st) break;
+    if (par[j] < 0) return latens_pc_add_sum(pc, prod, h->root + m * K, K, root);
+    const double *W = h->trans + (m * n + j) * K * K;
+    for (size_t i = 0; i < K && !st; i++) {
+      for (size_t k = 0; k < K; k++) wt[k] = W[i + k * K];
+      st = latens_pc_add_sum(pc, prod, wt, K, &ids[j * K + i]);
+    }
+  }
+  return st;
+}
+
+static int cat_to_circuit(const latens_pc_hclt *h, latens_pc **out) {
+  const size_t n = h->n, K = h->K, M = h->M;
+  latens_pc *pc = latens_pc_alloc(n, h->ncat);
+  size_t *ids = malloc(n * K * sizeof *ids), *kids = malloc((n + K) * sizeof *kids);
+  size_t *prod = malloc(K * sizeof *prod), *roots = malloc(M * sizeof *roots);
+  double *wt = malloc(K * sizeof *wt);
+  int st = pc && ids && kids && prod && roots && wt ? LATENS_OK : LATENS_ENOMEM;
+  for (size_t m = 0; m < M && !st; m++) st = cat_component(h, m, pc, ids, kids, prod, wt, roots + m);
+  size_t top = st ? 0 : roots[0];
+  if (!st && M > 1) st = latens_pc_add_sum(pc, roots, h->mix, M, &top);
+  if (!st) st = latens_pc_set_root(pc, top);
+  if (!st) st = latens_pc_finalize(pc);
+  free(ids), free(kids), free(prod), free(roots), free(wt);
+  if (st) return latens_pc_free(pc), st;
+  *out = pc;
+  return LATENS_OK;
 }
 
 static double mean_ll(const latens_pc *pc, const latens_mat *X) {
@@ -114,7 +247,7 @@ static int learn_hclt(const learn_args *a, const latens_mat *tr, const latens_ma
   if (!strcmp(a->structure, "cltree")) {
     st = latens_pc_cltree_fit(tr, 0.1, &h);
   } else {
-    st = latens_pc_hclt_structure(tr, (size_t)a->K, (size_t)a->M, rng, &h);
+    st = latens_pc_hclt_structure_cat(tr, a->ncat, (size_t)a->K, (size_t)a->M, rng, &h);
     if (!st && a->lvd) st = distill(a->lvd, h, tr, rng);
     latens_pc_hclt_em_options o;
     latens_pc_hclt_em_options_default(&o);
@@ -122,7 +255,7 @@ static int learn_hclt(const learn_args *a, const latens_mat *tr, const latens_ma
     o.batch = (size_t)a->batch;
     if (!st) st = latens_pc_hclt_em(h, tr, va, &o, rng, &bar->p, NULL);
   }
-  if (!st) st = latens_pc_hclt_to_circuit(h, pc);
+  if (!st) st = h->ncat ? cat_to_circuit(h, pc) : latens_pc_hclt_to_circuit(h, pc);
   latens_pc_hclt_free(h);
   return st;
 }
@@ -185,13 +318,13 @@ static void report(const cli_common *c, const learn_args *a, const latens_pc *pc
 }
 
 static int run_learn(int argc, char **argv, cli_common *c) {
-  learn_args a = {NULL, NULL, "hclt", NULL, 0, 0, 100, 0};
+  learn_args a = {NULL, NULL, "hclt", NULL, NULL, 0, 0, 100, 0, NULL};
   static const struct option extra[] = {
       {"train", required_argument, NULL, OPT_TRAIN},   {"valid", required_argument, NULL, OPT_VALID},
       {"structure", required_argument, NULL, OPT_STRUCT}, {"latents", required_argument, NULL, OPT_LATENTS},
       {"components", required_argument, NULL, OPT_COMP}, {"epochs", required_argument, NULL, OPT_EPOCHS},
       {"batch", required_argument, NULL, OPT_BATCH},   {"lvd", required_argument, NULL, OPT_LVD},
-      {0, 0, 0, 0}};
+      {"categories", required_argument, NULL, OPT_CAT}, {0, 0, 0, 0}};
   int first = cli_parse(argc, argv, c, extra, handle, &a, learn_usage);
   if (first == -2) return CLI_OK;
   if (first < 0) return CLI_EUSAGE;
@@ -201,15 +334,18 @@ static int run_learn(int argc, char **argv, cli_common *c) {
   int pic = !strcmp(a.structure, "pic"), rat = !strcmp(a.structure, "rat");
   if (a.lvd && strcmp(a.structure, "hclt"))
     return cli_fail(c, CLI_EUSAGE, "--lvd applies to --structure hclt, not %s", a.structure);
+  if (a.categories && (strcmp(a.structure, "hclt") || a.lvd))
+    return cli_fail(c, CLI_EUSAGE, "--categories (categorical data) applies to --structure hclt "
+                    "without --lvd");
   if (!a.K) a.K = pic ? 64 : 16;
   if (!a.M) a.M = rat ? 8 : 1;
   if (!a.batch) a.batch = pic ? 256 : 1024;
   latens_mat *tr = NULL, *va = NULL;
-  int rc = read_binary(c, a.train, 0, &tr);
-  if (!rc && a.valid) rc = read_binary(c, a.valid, tr->ncol, &va);
-  if (rc) return latens_mat_free(tr), rc;
+  int rc = a.categories ? parse_categories(c, &a, a.train, &tr) : read_binary(c, a.train, 0, &tr);
+  if (!rc && a.valid) rc = read_data(c, a.valid, tr->ncol, a.ncat, &va);
+  if (rc) return latens_mat_free(tr), free(a.ncat), rc;
   cli_out *o = cli_out_open(c); /* before the work: an unwritable path fails at once */
-  if (!o) return latens_mat_free(tr), latens_mat_free(va), CLI_EUSAGE;
+  if (!o) return latens_mat_free(tr), latens_mat_free(va), free(a.ncat), CLI_EUSAGE;
   latens_rng rng;
   latens_rng_init(&rng, c->seed, 0);
   cli_progress bar;
@@ -225,17 +361,17 @@ static int run_learn(int argc, char **argv, cli_common *c) {
   if (st) {
     rc = cli_fail(c, cli_exit_code(st), "%s", cli_last_error());
     cli_out_close(o, 0, c);
-    latens_mat_free(tr), latens_mat_free(va), latens_pc_free(pc);
+    latens_mat_free(tr), latens_mat_free(va), latens_pc_free(pc), free(a.ncat);
     return rc;
   }
   st = latens_pc_write(pc, cli_out_stream(o));
   if (cli_out_close(o, !st, c) || st) rc = cli_fail(c, CLI_EMODEL, "writing the model: %s", cli_last_error());
   if (!rc) report(c, &a, pc, tr, va, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
-  latens_mat_free(tr), latens_mat_free(va), latens_pc_free(pc);
+  latens_mat_free(tr), latens_mat_free(va), latens_pc_free(pc), free(a.ncat);
   return rc;
 }
 
-const cli_command cli_pc_learn = {"learn", "learn a circuit (HCLT, Chow-Liu, RAT-SPN, PIC) from binary data", run_learn};
+const cli_command cli_pc_learn = {"learn", "learn a circuit (HCLT, Chow-Liu, RAT-SPN, PIC) from binary or categorical data", run_learn};
 
 /* ---------------------------------------------------------------- demo */
 

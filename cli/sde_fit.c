@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include "cli.h"
+#include "sde_infer_cli.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@ static const char common_help[] =
     "Options:\n"
     "  --data FILE      observations (CSV or whitespace-separated; '-' is standard input)\n"
     "  --column C       value column, by name or 1-based number (default 2)\n"
-    "  --model ou       the latent model (only ou for now)\n"
+    "  --model ou       the latent OU model; any other model (--model NAME, --plugin F.so):\n"
+    "                   see `latens sde fit --model double-well --help`\n"
     "  --particles N    particle count for --method pf (default 1000; fit: 500)\n"
     "  --nsub K         spline pieces between observation times for sde-matching (default 3)\n";
 
@@ -214,6 +216,7 @@ static int setup(int argc, char **argv, cli_common *c, args *a, const char *usag
 }
 
 static int fit_run(int argc, char **argv, cli_common *c) {
+  if (cli_sde_generic_wanted(argc, argv)) return cli_sde_generic_run(argc, argv, c, CLI_SDE_FIT);
   args a;
   series s = {0};
   int rc = setup(argc, argv, c, &a, fit_usage, &s);
@@ -326,6 +329,8 @@ static int states(const cli_common *c, const args *a, const series *s, int smoot
 }
 
 static int states_run(int argc, char **argv, cli_common *c, int smooth) {
+  if (cli_sde_generic_wanted(argc, argv))
+    return cli_sde_generic_run(argc, argv, c, smooth ? CLI_SDE_SMOOTH : CLI_SDE_FILTER);
   args a;
   series s = {0};
   int rc = setup(argc, argv, c, &a, smooth ? smooth_usage : filter_usage, &s);
@@ -391,7 +396,7 @@ const cli_command cli_sde_filter = {
     "filter", "filtered latent states of a noisy series (Kalman, particle filter)", filter_run};
 const cli_command cli_sde_smooth = {
     "smooth", "smoothed latent states (RTS, particle smoother, SDE matching)", smooth_run};
-const cli_command cli_sde_fit = {"fit", "fit a latent OU SDE (--method mle|pf|sde-matching)",
+const cli_command cli_sde_fit = {"fit", "fit a latent SDE (--method mle|pf|sde-matching)",
                                  fit_run};
 
 /* ---- demo: the Nile flows (1871-1970) as a noisy latent OU, fitted twice: by the exact

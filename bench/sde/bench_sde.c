@@ -2,7 +2,8 @@
  *
  *   1. Euler-Maruyama on GBM (du = 1.01 u dt + 0.87 u dW, u0 = 1/2), 10^4 paths x 10^3 steps
  *      on [0, 1], one thread, in path.steps per second, beside
- *        (a) drawing the same 10^7 normals with the core generator (the method's floor), and
+ *        (a) drawing the same 10^7 normals with the core generator (the method's floor), one
+ *            call per normal and in bulk per path (the EM kernel's way), and
  *        (b) a vectorised NumPy Euler-Maruyama on the same problem (numpy's default_rng
  *            normals), run by /usr/bin/python3 in the same run (skipped when absent);
  *      and SRIW1 (two normals per step) on the same problem, and EM on all OpenMP threads.
@@ -44,15 +45,24 @@ static double run_ensemble(latens_sde_model *md, latens_sde_scheme scheme, size_
   return run_ensemble_threads(md, scheme, np, nsteps, 1, mean);
 }
 
-static double draw_normals(size_t np, size_t nsteps, double *sink) {
-  double best, s = 0;
+/* The normals alone, per path stream: one latens_rng_normal call each (bulk = 0), or one
+ * latens_rng_fill_normal of the path's nsteps into a reused buffer (bulk = 1, what the EM
+ * kernel does). */
+static double draw_normals(size_t np, size_t nsteps, int bulk, double *sink) {
+  double best, s = 0, *z = malloc(nsteps * sizeof *z);
   BENCH_BEST(REPS, best, {
     for (size_t p = 0; p < np; p++) {
       latens_rng r;
       latens_rng_init(&r, 1, p);
-      for (size_t k = 0; k < nsteps; k++) s += latens_rng_normal(&r);
+      if (bulk) {
+        latens_rng_fill_normal(&r, z, nsteps, 0.0, 1.0);
+        s += z[nsteps - 1];
+      } else {
+        for (size_t k = 0; k < nsteps; k++) s += latens_rng_normal(&r);
+      }
     }
   });
+  free(z);
   *sink = s;
   return best;
 }
@@ -98,18 +108,20 @@ static void throughput(void) {
   double work = (double)np * (double)ns, mean, sink;
   latens_sde_model *gbm = latens_sde_model_builtin("gbm", NULL, 0);
   latens_sde_model *dw = latens_sde_model_builtin("double-well", NULL, 0);
-  double t_norm = draw_normals(np, ns, &sink);
+  double t_norm1 = draw_normals(np, ns, 0, &sink), t_norm = draw_normals(np, ns, 1, &sink);
   double t_em = run_ensemble(gbm, LATENS_SDE_EM, np, ns, &mean);
   double t_sri = run_ensemble(gbm, LATENS_SDE_SRI, np, ns, &mean);
   double t_np = numpy_em("gbm", np, ns);
   printf("1. GBM, %zu paths x %zu steps, 1 thread (E u(1) = %.4f, exact %.4f)\n", np, ns, mean,
          0.5 * exp(1.01));
-  printf("  %-34s %8.3f s  %7.2f M normals/s   (sum %.3g)\n", "core rng: draw the 10^7 normals",
+  printf("  %-34s %8.3f s  %7.2f M normals/s\n", "core rng: 10^7 normals, single", t_norm1,
+         work / t_norm1 / 1e6);
+  printf("  %-34s %8.3f s  %7.2f M normals/s   (sum %.3g)\n", "core rng: 10^7 normals, bulk fill",
          t_norm, work / t_norm / 1e6, sink);
-  line("latens EM", t_em, work, t_norm, "normal draws");
+  line("latens EM", t_em, work, t_norm, "bulk normal draws");
   if (t_np > 0) line("latens EM", t_em, work, t_np, "NumPy EM");
   else printf("  NumPy EM: skipped (/usr/bin/python3 with numpy not found; apt-get install python3-numpy)\n");
-  line("latens SRIW1 (2 normals/step)", t_sri, work, 2 * t_norm, "2x normal draws");
+  line("latens SRIW1 (2 normals/step)", t_sri, work, 2 * t_norm, "2x bulk normals");
   int nth = latens_max_threads();
   double t_par = run_ensemble_threads(gbm, LATENS_SDE_EM, np, ns, 0, &mean);
   char what[64];

@@ -244,14 +244,39 @@ LATENS_EXPORT int latens_causal_pc(latens_causal_citest *t, const latens_causal_
  * colliders again, then Zhang's rules R1-R4 (R4 on discriminating paths, decided by the
  * separating sets) and R8-R10 to the fixpoint.  R5-R7 are not applied: they concern
  * selection variables, and the output is the PAG under latent confounding without selection
- * bias (also causal-learn's and Tetrad's default).  Knowledge k only removes pairs forbidden
- * both ways.  *out: a PAG (-->, <->, o->, o-o).  Use a caching test: FCI repeats tests.
+ * bias (also causal-learn's and Tetrad's default).  Knowledge k (may be NULL): a pair forbidden
+ * both ways is never adjacent; before the collider rule (Tetrad's fciOrientbk) a required
+ * i --> j is oriented i --> j and a forbidden i --> j (explicit or by tiers) gets an arrowhead
+ * at i only (in an ancestral graph an adjacency with i an ancestor of j is i --> j, so the
+ * arrowhead is all that is licensed); no rule then puts an arrowhead over a tail from k.  A
+ * required pair that the tests separate stays nonadjacent.  *out: a PAG (-->, <->, o->, o-o).  Use a caching test: FCI repeats tests.
  * progress may be NULL: called per skeleton level, per batch of edges of the Possible-D-SEP
  * stage ("fci possible-d-sep", done/total edges) and per orientation round; non-zero stops
  * with LATENS_EINTERRUPTED and no graph. */
 LATENS_EXPORT int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
                                     const latens_causal_pc_options *opt,
                                     const latens_progress *progress, latens_causal_graph **out);
+
+/* Orientation-rule variants of FCI (latens_causal_fci_rules). */
+enum {
+  /* Zhang (2008): R1-R4, R8-R10 with uncovered potentially directed paths; sound and complete
+   * (no selection bias).  The default of latens_causal_fci. */
+  LATENS_CAUSAL_FCI_RULES_ZHANG = 0,
+  /* causal-learn's fci() orientation phase, to reproduce its answers: its rule order, its R4
+   * (two fresh CI tests on the discriminating path before the separating set; b o-> c only),
+   * R8 on one order of each neighbour pair, and R9/R10 on semi-directed reachability from
+   * any neighbour whose mark at a is not an arrow.  Not sound: R9/R10 can put a tail with
+   * no licence (b o-o a o-> c, b and c nonadjacent, gives a --> c).  Use with
+   * fci_pdsep = 2 to reproduce causal-learn's whole run. */
+  LATENS_CAUSAL_FCI_RULES_CAUSALLEARN = 1
+};
+
+/* FCI as latens_causal_fci with the orientation rules chosen by rules
+ * (LATENS_CAUSAL_FCI_RULES_*; another value is LATENS_EINVAL). */
+LATENS_EXPORT int latens_causal_fci_rules(latens_causal_citest *t, const latens_causal_knowledge *k,
+                                          const latens_causal_pc_options *opt, int rules,
+                                          const latens_progress *progress,
+                                          latens_causal_graph **out);
 
 /* The true PAG of the DAG dag with its latent nodes marginalised (no selection variables):
  * computed as FCI with the d-separation oracle.  Convenience for tests and `compare`. */

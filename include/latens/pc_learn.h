@@ -43,6 +43,12 @@ extern "C" {
  * entry not 0/1/NaN, naming it; alpha < 0 or not finite). */
 LATENS_EXPORT int latens_pc_mutual_info(const latens_mat *X, double alpha, latens_mat *MI);
 
+/* The same for categorical columns: column j holds codes 0..ncat[j]-1 (or NaN), each pair's
+ * ncat[j] x ncat[k] table smoothed with alpha per cell; ncat NULL: binary (the function
+ * above).  LATENS_EDOM for a value that is not one of its column's codes, naming it. */
+LATENS_EXPORT int latens_pc_mutual_info_cat(const latens_mat *X, const size_t *ncat, double alpha,
+                                            latens_mat *MI);
+
 /* Maximum spanning tree of the symmetric weight matrix W (n x n, finite off-diagonal entries;
  * Prim, O(n^2)), rooted at `root` < n: parent[root] = -1, parent[j] = the neighbour of j on
  * the path to the root.  order[0..n) (may be NULL) receives a breadth-first order from the
@@ -65,6 +71,13 @@ typedef struct {
                    * the root's block is unused (zero) */
   double *leaf;   /* [(m*n + j)*K + k]: p(x_j = 1 | z_j = k), in [0, 1] */
   int fixed_leaves; /* non-zero: EM and LVD keep the leaves (the Chow-Liu tree uses it) */
+  /* Categorical models (latens_pc_hclt_alloc_cat); all NULL in a binary model, whose Bernoulli
+   * leaves above are the fast path.  In a categorical model every leaf is categorical and
+   * `leaf` is unused: */
+  size_t *ncat;   /* [j]: categories of X_j (>= 2); data values are 0..ncat[j]-1 */
+  size_t *catoff; /* [j]: ncat[0] + ... + ncat[j-1]; n + 1 entries */
+  double *cat;    /* [(m*catoff[n] + catoff[j])*K + k*ncat[j] + v]: p(x_j = v | z_j = k),
+                   * each (m, j, k) row sums to 1 */
 } latens_pc_hclt;
 
 /* A mixture with M components over n variables, K >= 2 states, the given trees (parent:
@@ -73,7 +86,16 @@ typedef struct {
 LATENS_EXPORT latens_pc_hclt *latens_pc_hclt_alloc(size_t n, size_t K, size_t M,
                                                    const long *parent);
 LATENS_EXPORT void latens_pc_hclt_free(latens_pc_hclt *h); /* NULL-safe */
-/* Number of parameters counted as free: M-1 + M((K-1) + (n-1)K(K-1) + nK). */
+/* The same over categorical variables: ncat[j] >= 2 categories of X_j (n entries, copied),
+ * uniform leaf tables.  ncat NULL, or every ncat[j] == 2, gives the binary model above (its
+ * Bernoulli leaves are the fast path).  Data for a categorical model hold the codes
+ * 0..ncat[j]-1 as doubles, NaN for missing; every routine below that takes an HCLT checks
+ * them against h->ncat (LATENS_EDOM naming the entry).  Not yet for a categorical model:
+ * latens_pc_cltree_fit, latens_pc_hclt_to_circuit (binary circuits only), LVD and PIC. */
+LATENS_EXPORT latens_pc_hclt *latens_pc_hclt_alloc_cat(size_t n, const size_t *ncat, size_t K,
+                                                       size_t M, const long *parent);
+/* Number of parameters counted as free: M-1 + M((K-1) + (n-1)K(K-1) + nK); categorical
+ * leaves count K sum_j (ncat[j] - 1) instead of nK. */
 LATENS_EXPORT size_t latens_pc_hclt_nparams(const latens_pc_hclt *h);
 
 /* Randomise every table: each entry ~ 1 + perturb * (2u - 1), u uniform, then renormalised
@@ -96,6 +118,9 @@ typedef struct {
   double *leaf1; /* [(m*n + j)*K + k]: sum of p(z_j = k | x) over samples with x_j = 1 */
   double *leafn; /* [(m*n + j)*K + k]: the same over samples where x_j is observed */
   double loglik; /* sum of log p(x) over the batch */
+  double *cat;   /* categorical models (else NULL), laid out as h->cat: sum of p(z_j = k | x)
+                  * over samples with x_j = v; leaf1 and leafn stay zero */
+  size_t ncatlen; /* entries of cat: M catoff[n] K */
 } latens_pc_hclt_counts;
 
 LATENS_EXPORT latens_pc_hclt_counts *latens_pc_hclt_counts_alloc(const latens_pc_hclt *h);
@@ -151,12 +176,19 @@ LATENS_EXPORT int latens_pc_cltree_fit(const latens_mat *train, double alpha,
 LATENS_EXPORT int latens_pc_hclt_structure(const latens_mat *train, size_t K, size_t M,
                                            latens_rng *rng, latens_pc_hclt **out);
 
+/* latens_pc_hclt_structure for categorical data (codes 0..ncat[j]-1, NaN missing): the trees
+ * from latens_pc_mutual_info_cat, leaves categorical; ncat NULL: the binary function. */
+LATENS_EXPORT int latens_pc_hclt_structure_cat(const latens_mat *train, const size_t *ncat,
+                                               size_t K, size_t M, latens_rng *rng,
+                                               latens_pc_hclt **out);
+
 /* The same model as a finalised general circuit (*out, free with latens_pc_free): per tree
  * node j and state k a Bernoulli input (an indicator when the leaf is exactly 0 or 1, as in
  * a Chow-Liu tree, so determinism is recorded), a product with the children's messages, and
  * per non-root node K consecutive sums over the same K products (the dense K x K block the
  * circuit compiler turns into one GEMM); a top sum with the mixture weights when M > 1.
- * latens_pc_loglik of the result equals latens_pc_hclt_loglik to rounding. */
+ * latens_pc_loglik of the result equals latens_pc_hclt_loglik to rounding.  Binary models
+ * only for now: a categorical model's leaves are not converted. */
 LATENS_EXPORT int latens_pc_hclt_to_circuit(const latens_pc_hclt *h, latens_pc **out);
 
 /* RAT-SPN (Peharz et al., UAI 2019) over n binary variables: `reps` repetitions, each a random

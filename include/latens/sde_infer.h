@@ -335,6 +335,110 @@ LATENS_EXPORT int latens_sde_match_fit_mc(latens_sde_match *w, latens_sde_model 
                                           const latens_optim_options *opt, double *coef,
                                           double *loss, size_t *iterations);
 
+/* ---------------------------------------------------------------- any model, one readout */
+
+/* Description of a built-in model (latens_sde_model_builtin's table) for front ends that parse
+ * parameters by name: dimensions, noise kind, whether it is linear, and each parameter's
+ * name, default and domain [lo, hi].  Filled from the model the constructor builds, so it
+ * never disagrees with it. */
+enum { LATENS_SDE_INFO_MAXPARAM = 16, LATENS_SDE_INFO_MAXDIM = 8 };
+typedef struct {
+  char name[64];
+  size_t d, m, ntheta;
+  latens_sde_noise noise;
+  int linear; /* the model has the `linear` callback (exact Kalman applies) */
+  char theta_name[LATENS_SDE_INFO_MAXPARAM][32];
+  double theta_default[LATENS_SDE_INFO_MAXPARAM];
+  double theta_lo[LATENS_SDE_INFO_MAXPARAM], theta_hi[LATENS_SDE_INFO_MAXPARAM];
+  double x0[LATENS_SDE_INFO_MAXDIM];
+} latens_sde_model_info;
+
+/* Fill *info for the built-in `name` (one of latens_sde_model_builtin_names()).
+ * LATENS_EINVAL for an unknown name (the message lists the known ones). */
+LATENS_EXPORT int latens_sde_model_info_get(const char *name, latens_sde_model_info *info);
+
+typedef enum {
+  LATENS_SDE_FILTER_KALMAN = 0, /* exact: the model's `linear` callback, Gaussian readout */
+  LATENS_SDE_FILTER_EKF = 1,    /* moment equations, LATENS_SDE_MOMENTS_LINEARISED */
+  LATENS_SDE_FILTER_UKF = 2,    /* moment equations, LATENS_SDE_MOMENTS_UNSCENTED */
+  LATENS_SDE_FILTER_PF = 3      /* bootstrap particle filter (exact transitions for linear
+                                   models, latens_sde_solve paths otherwise) */
+} latens_sde_filter_method;
+
+/* "kalman", "ekf", "ukf", "pf" and back (-1 / NULL for unknown values). */
+LATENS_EXPORT const char *latens_sde_filter_method_name(int method);
+LATENS_EXPORT int latens_sde_filter_method_from_name(const char *name);
+
+/* A latent SDE behind a linear readout (a state-space model):
+ *   dz = f(z, t; theta) dt + g(z, t; theta) dW   (model, theta in model->theta),
+ *   Gaussian:  x_k = C z(t_k) + v_k, v_k ~ N(0, r I);   Poisson: x_k,i ~ Poisson(exp((C z)_i)),
+ *   z(t0) ~ N(m0, P0), or (stationary != 0) the stationary law of the linear model at theta
+ *   (needs the `linear` callback and a stable A; it then moves with theta when fitting).
+ * The parameter vector of the fitting functions is (model->theta, r): ntheta + 1 values. */
+typedef struct {
+  latens_sde_model *model;
+  latens_sde_readout_kind kind; /* LATENS_SDE_READOUT_GAUSSIAN */
+  size_t p;                     /* observed components, >= 1 */
+  const double *C;              /* p x d, column-major, tightly packed */
+  double r;                     /* Gaussian observation noise variance, > 0 */
+  double t0;                    /* time of the prior, <= the first observation time */
+  const double *m0, *P0;        /* d and d x d (unused when stationary) */
+  int stationary;
+  latens_sde_options solver;    /* PF on nonlinear models: scheme and step (dt) */
+  size_t particles;             /* PF [1000] */
+  uint64_t seed;                /* PF: the stream (common random numbers when fitting) [1] */
+  size_t nsamples;              /* SDE matching: Monte Carlo draws per node [16] */
+  latens_sde_match_options match;
+} latens_sde_ssm;
+
+/* Defaults as in brackets above; model set, C / m0 / P0 NULL (the caller sets them). */
+LATENS_EXPORT void latens_sde_ssm_init(latens_sde_ssm *s, latens_sde_model *model);
+
+/* Filtered (smooth = 0) or smoothed (smooth = 1) marginal means and variances of z at the
+ * observation times, mean and var d x T (either may be NULL), and the method's
+ * log-likelihood (exact for KALMAN, the Gaussian approximation for EKF / UKF, the unbiased
+ * particle estimate for PF; loglik may be NULL).  PF smoothing uses backward simulation for
+ * linear models and the genealogy (ancestral paths) otherwise.  KALMAN on a model without
+ * the `linear` callback, and EKF / UKF / KALMAN with a Poisson readout: LATENS_EUNIMPL. */
+LATENS_EXPORT int latens_sde_ssm_filter(const latens_sde_ssm *s, latens_sde_filter_method method,
+                                        int smooth, const latens_sde_data *y, double *mean,
+                                        double *var, double *loglik);
+
+/* What a fit found.  se: NULL, or ntheta + 1 values receiving standard errors from a
+ * central-difference Hessian of the Gaussian log-likelihood (KALMAN for linear models, else
+ * the fit's EKF / UKF, EKF for PF and matching fits) over the estimated parameters; NaN for
+ * fixed parameters or when the information is not positive definite. */
+typedef struct {
+  double loglik;      /* the fit method's log-likelihood at the estimate (matching: the
+                         Gaussian log-likelihood used for se) */
+  double objective;   /* what the optimiser maximised (PF: the particle estimate; matching:
+                         minus the loss, a lower bound on log p(x)) */
+  size_t iterations;
+  int converged;
+  double *se;
+} latens_sde_ssm_fit_result;
+
+/* Maximum likelihood over the parameters with fit[k] != 0 (fit: ntheta + 1 flags, NULL: all
+ * of theta and, for a Gaussian readout, r), starting from model->theta and s->r, within the
+ * model's domains (r > 0).  KALMAN / EKF / UKF: L-BFGS on central-difference gradients;
+ * PF: Nelder-Mead on the particle estimate with the same stream at every call (common random
+ * numbers).  The estimate is written to model->theta and s->r.  LATENS_EMAXITER still
+ * writes the best point (converged = 0). */
+LATENS_EXPORT int latens_sde_ssm_fit(latens_sde_ssm *s, latens_sde_filter_method method,
+                                     const int *fit, const latens_optim_options *opt,
+                                     const latens_sde_data *y, latens_sde_ssm_fit_result *res);
+
+/* SDE matching (latens_sde_match_loss_mc: additive noise, Gaussian readout) over the flagged
+ * parameters (r included, by central differences of the loss) jointly with the spline
+ * posterior; the prior must be given (stationary = 0).  With no flag set (fit all zeros)
+ * only the posterior is fitted, for the current parameters.  Writes the estimate as above; when
+ * mean / var (d x T) are not NULL, the posterior marginals at the observation times. */
+LATENS_EXPORT int latens_sde_ssm_fit_matching(latens_sde_ssm *s, const int *fit,
+                                              const latens_optim_options *opt,
+                                              const latens_sde_data *y,
+                                              latens_sde_ssm_fit_result *res, double *mean,
+                                              double *var);
+
 /* ---------------------------------------------------------------- Ornstein-Uhlenbeck fits */
 
 /* The 1-D latent OU model used by the CLI and the demo:

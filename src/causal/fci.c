@@ -3,7 +3,7 @@
  * then Zhang's rules R1-R4 and R8-R10 to the fixpoint.  Rules R5-R7 concern selection
  * variables and are not applied: the output is the PAG under "latent confounders, no
  * selection bias", the assumption of causal-learn's and Tetrad's default FCI. */
-#include "skeleton.h"
+#include "fci_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,8 @@ static void set_at(latens_causal_graph *g, size_t i, size_t j, int mark_at_j) {
   CG_MARK(g, i, j) = (unsigned char)mark_at_j;
 }
 
-/* Unshielded a *-o b o-* c with b not in sepset(a, c): a *-> b <-* c. */
+/* Unshielded a *-o b o-* c with b not in sepset(a, c): a *-> b <-* c, unless a tail set by
+ * knowledge sits at b (causal-learn's and Tetrad's is_arrow_point_allowed). */
 static void rule0(latens_causal_graph *g, cg_skel *s) {
   size_t p = g->p;
   for (size_t b = 0; b < p; b++)
@@ -25,7 +26,30 @@ static void rule0(latens_causal_graph *g, cg_skel *s) {
       if (!ADJ(g, a, b)) continue;
       for (size_t c = a + 1; c < p; c++) {
         if (!ADJ(g, c, b) || ADJ(g, a, c)) continue;
+        if (M(g, a, b) == T || M(g, c, b) == T) continue;
         if (!latens_causal_in_sepset(s, a, c, b)) set_at(g, a, b, A), set_at(g, c, b, A);
+      }
+    }
+}
+
+/* Marks licensed by knowledge, before the rules (Tetrad's fciOrientbk).  In an ancestral
+ * graph an adjacency i *-* j with i an ancestor of j is the edge i --> j, so a required
+ * i --> j is that edge, and a forbidden i --> j (explicit or by tiers) means i is not an
+ * ancestor of j: only the arrowhead at i is licensed (causal-learn also puts a tail at j,
+ * which nothing licenses; its issue #266).  A pair forbidden both ways is never adjacent. */
+static void orient_knowledge(latens_causal_graph *g, const latens_causal_knowledge *k) {
+  if (!k) return;
+  size_t p = g->p;
+  for (size_t i = 0; i < p; i++)
+    for (size_t j = i + 1; j < p; j++) {
+      if (!ADJ(g, i, j)) continue;
+      if (latens_causal_knowledge_is_required(k, i, j)) {
+        cg_set(g, i, j, T, A);
+      } else if (latens_causal_knowledge_is_required(k, j, i)) {
+        cg_set(g, i, j, A, T);
+      } else {
+        if (latens_causal_knowledge_is_forbidden(k, i, j)) set_at(g, j, i, A);
+        if (latens_causal_knowledge_is_forbidden(k, j, i)) set_at(g, i, j, A);
       }
     }
 }
@@ -289,9 +313,11 @@ static int r4(latens_causal_graph *g, cg_skel *s, size_t *queue, unsigned char *
         if (theta < 0) continue;
         if (latens_causal_in_sepset(s, (size_t)theta, c, b)) {
           set_at(g, c, b, T), set_at(g, b, c, A);
-        } else {
+        } else if (M(g, a, b) != T && M(g, c, b) != T) {
           set_at(g, a, b, A), set_at(g, b, a, A);
           set_at(g, c, b, A), set_at(g, b, c, A);
+        } else {
+          continue; /* a tail from knowledge at b: no collider over it */
         }
         ch = 1;
         break;
@@ -396,9 +422,13 @@ static int orient(latens_causal_graph *g, cg_skel *s, const latens_causal_pc_opt
   return st;
 }
 
-int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
-                      const latens_causal_pc_options *opt, const latens_progress *progress,
-                      latens_causal_graph **out) {
+int latens_causal_fci_rules(latens_causal_citest *t, const latens_causal_knowledge *k,
+                            const latens_causal_pc_options *opt, int rules,
+                            const latens_progress *progress, latens_causal_graph **out) {
+  if (out) *out = NULL;
+  if (rules != LATENS_CAUSAL_FCI_RULES_ZHANG && rules != LATENS_CAUSAL_FCI_RULES_CAUSALLEARN)
+    LATENS_ERRORF(LATENS_EINVAL, "latens_causal_fci_rules: rules = %d is not %d (Zhang) or %d (causal-learn)",
+                  rules, LATENS_CAUSAL_FCI_RULES_ZHANG, LATENS_CAUSAL_FCI_RULES_CAUSALLEARN);
   latens_causal_pc_options o;
   cg_skel s;
   latens_causal_graph *g;
@@ -406,13 +436,19 @@ int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
   if (st) return st;
   all_circles(g, &s);
   if (o.fci_pdsep) {
+    orient_knowledge(g, k);
     rule0(g, &s);
     st = s.err ? s.err : pds_stage(t, g, &s, &o, progress);
     if (!st) all_circles(g, &s);
   }
   if (!st) {
+    orient_knowledge(g, k);
     rule0(g, &s);
-    st = s.err ? s.err : orient(g, &s, &o, progress);
+    if (s.err) st = s.err;
+    else if (rules == LATENS_CAUSAL_FCI_RULES_CAUSALLEARN)
+      st = latens_causal_fci_orient_cl(g, &s, o.fci_max_path, progress);
+    else
+      st = orient(g, &s, &o, progress);
   }
   latens_causal_skel_free(&s);
   if (st) {
@@ -421,6 +457,12 @@ int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
   }
   *out = g;
   return LATENS_OK;
+}
+
+int latens_causal_fci(latens_causal_citest *t, const latens_causal_knowledge *k,
+                      const latens_causal_pc_options *opt, const latens_progress *progress,
+                      latens_causal_graph **out) {
+  return latens_causal_fci_rules(t, k, opt, LATENS_CAUSAL_FCI_RULES_ZHANG, progress, out);
 }
 
 int latens_causal_graph_pag(const latens_causal_graph *dag, latens_causal_graph **out) {

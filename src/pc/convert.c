@@ -49,6 +49,8 @@ int latens_pc_hclt_to_circuit(const latens_pc_hclt *h, latens_pc **out) {
   static const char fn[] = "latens_pc_hclt_to_circuit";
   if (!h || !out) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
   *out = NULL;
+  /* The builder below makes Bernoulli leaves: a categorical model's leaves would be lost. */
+  if (h->ncat) LATENS_ERRORF(LATENS_EUNIMPL, "%s: categorical HCLTs are not supported yet", fn);
   const size_t n = h->n, K = h->K, M = h->M;
   latens_pc *pc = latens_pc_alloc(n, NULL);
   size_t *ids = malloc(n * K * sizeof *ids), *kids = malloc((n + K) * sizeof *kids);

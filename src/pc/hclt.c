@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Rows per chunk: the workspace holds M n rows K doubles twice; about 32 MiB of it keeps the
  * memory linear in batch x width whatever the data size, and chunks of >= 64 rows keep the
@@ -82,13 +85,47 @@ latens_pc_hclt *latens_pc_hclt_alloc(size_t n, size_t K, size_t M, const long *p
 void latens_pc_hclt_free(latens_pc_hclt *h) {
   if (!h) return;
   free(h->parent), free(h->order), free(h->mix), free(h->root), free(h->trans), free(h->leaf);
+  free(h->ncat), free(h->catoff), free(h->cat);
   free(h);
+}
+
+latens_pc_hclt *latens_pc_hclt_alloc_cat(size_t n, const size_t *ncat, size_t K, size_t M,
+                                         const long *parent) {
+  static const char fn[] = "latens_pc_hclt_alloc_cat";
+  int binary = 1;
+  for (size_t j = 0; ncat && j < n; j++) {
+    if (ncat[j] < 2 || ncat[j] > ((size_t)1 << 24)) {
+      latens_errorf(__FILE__, __LINE__, LATENS_EDOM, "%s: ncat[%zu] = %zu, need 2..2^24", fn, j,
+                    ncat[j]);
+      return NULL;
+    }
+    binary &= ncat[j] == 2;
+  }
+  latens_pc_hclt *h = latens_pc_hclt_alloc(n, K, M, parent);
+  if (!h || binary) return h;
+  h->ncat = malloc(n * sizeof *h->ncat);
+  h->catoff = malloc((n + 1) * sizeof *h->catoff);
+  if (h->ncat && h->catoff) {
+    h->catoff[0] = 0;
+    for (size_t j = 0; j < n; j++) h->ncat[j] = ncat[j], h->catoff[j + 1] = h->catoff[j] + ncat[j];
+    size_t len = latens_mul_size(latens_mul_size(M, h->catoff[n]), K);
+    h->cat = len && len < ((size_t)1 << 40) ? malloc(len * sizeof *h->cat) : NULL;
+  }
+  if (!h->cat) {
+    latens_pc_hclt_free(h);
+    LATENS_ERROR_NULL("latens_pc_hclt_alloc_cat: no memory for the leaf tables", LATENS_ENOMEM);
+  }
+  for (size_t m = 0; m < M; m++)
+    for (size_t j = 0; j < n; j++)
+      for (size_t q = 0; q < K * ncat[j]; q++)
+        h->cat[(m * h->catoff[n] + h->catoff[j]) * K + q] = 1.0 / (double)ncat[j];
+  return h;
 }
 
 size_t latens_pc_hclt_nparams(const latens_pc_hclt *h) {
   if (!h) return 0;
-  size_t n = h->n, K = h->K;
-  return h->M - 1 + h->M * ((K - 1) + (n - 1) * K * (K - 1) + (h->fixed_leaves ? 0 : n * K));
+  size_t n = h->n, K = h->K, leaves = h->ncat ? K * (h->catoff[n] - n) : n * K;
+  return h->M - 1 + h->M * ((K - 1) + (n - 1) * K * (K - 1) + (h->fixed_leaves ? 0 : leaves));
 }
 
 static void perturb_row(double *p, size_t len, size_t stride, double a, latens_rng *rng) {
@@ -108,7 +145,11 @@ int latens_pc_hclt_randomize(latens_pc_hclt *h, double perturb, latens_rng *rng)
     for (size_t j = 0; j < n; j++) {
       if (h->parent[m * n + j] >= 0)
         for (size_t i = 0; i < K; i++) perturb_row(h->trans + (m * n + j) * K * K + i, K, K, perturb, rng);
-      if (!h->fixed_leaves)
+      if (h->ncat && !h->fixed_leaves)
+        for (size_t k = 0; k < K; k++)
+          perturb_row(h->cat + (m * h->catoff[n] + h->catoff[j]) * K + k * h->ncat[j],
+                      h->ncat[j], 1, perturb, rng);
+      else if (!h->fixed_leaves)
         for (size_t k = 0; k < K; k++)
           h->leaf[(m * n + j) * K + k] = 0.5 + 0.5 * perturb * (2.0 * latens_rng_uniform(rng) - 1.0);
     }
@@ -116,19 +157,62 @@ int latens_pc_hclt_randomize(latens_pc_hclt *h, double perturb, latens_rng *rng)
   return LATENS_OK;
 }
 
+/* Threading: the rows are cut into fixed chunks (chunk_rows depends on the model and N only),
+ * each chunk is one thread's work with its own workspace, and the expected counts of the
+ * chunks are added to the caller's in chunk order, so results do not depend on the number of
+ * threads.  The GEMMs inside run on the BLAS's own pool: with more than one OpenMP thread,
+ * give OpenBLAS's pthread build one thread (OPENBLAS_NUM_THREADS=1 or
+ * openblas_set_num_threads), or the two pools oversubscribe the cores. */
+typedef struct {
+  size_t rows, nch;
+  int nt;
+  latens_pc_hclt_ws **ws;
+} chunking;
+
+static int thread_id(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+static void chunking_free(chunking *ck) {
+  for (int t = 0; ck->ws && t < ck->nt; t++) latens_pc_hclt_ws_free(ck->ws[t]);
+  free(ck->ws);
+}
+
+static int chunking_init(chunking *ck, const latens_pc_hclt *h, size_t N) {
+  ck->rows = chunk_rows(h, N);
+  ck->nch = (N + ck->rows - 1) / ck->rows;
+  int mt = latens_max_threads();
+  ck->nt = (size_t)mt < ck->nch ? mt : (int)ck->nch;
+  if (ck->nt < 1) ck->nt = 1;
+  ck->ws = calloc((size_t)ck->nt, sizeof *ck->ws);
+  if (!ck->ws) LATENS_ERROR("latens_pc_hclt: no memory for workspaces", LATENS_ENOMEM);
+  for (int t = 0; t < ck->nt; t++)
+    if (!(ck->ws[t] = latens_pc_hclt_ws_alloc(h, ck->rows))) {
+      chunking_free(ck);
+      return LATENS_ENOMEM;
+    }
+  return LATENS_OK;
+}
+
 int latens_pc_hclt_loglik(const latens_pc_hclt *h, const latens_mat *X, double *ll) {
   static const char fn[] = "latens_pc_hclt_loglik";
   if (!h || !ll) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
-  int st = latens_pc_check_binary(fn, "X", X, h->n, 1);
+  int st = latens_pc_hclt_check_data(fn, "X", X, h);
   if (st) return st;
-  if (X->nrow == 0) return LATENS_OK;
-  latens_pc_hclt_ws *w = latens_pc_hclt_ws_alloc(h, chunk_rows(h, X->nrow));
-  if (!w) return LATENS_ENOMEM;
-  for (size_t r0 = 0; r0 < X->nrow; r0 += w->rows) {
-    size_t nb = X->nrow - r0 < w->rows ? X->nrow - r0 : w->rows;
-    latens_pc_hclt_up(h, X, r0, nb, w, ll + r0);
+  const size_t N = X->nrow;
+  if (N == 0) return LATENS_OK;
+  chunking ck;
+  if ((st = chunking_init(&ck, h, N))) return st;
+#pragma omp parallel for num_threads(ck.nt) schedule(static, 1) if (ck.nt > 1)
+  for (size_t q = 0; q < ck.nch; q++) {
+    size_t r0 = q * ck.rows, nb = N - r0 < ck.rows ? N - r0 : ck.rows;
+    latens_pc_hclt_up(h, X, r0, nb, ck.ws[thread_id()], ll + r0);
   }
-  latens_pc_hclt_ws_free(w);
+  chunking_free(&ck);
   return LATENS_OK;
 }
 
@@ -158,7 +242,9 @@ latens_pc_hclt_counts *latens_pc_hclt_counts_alloc(const latens_pc_hclt *h) {
   c->trans = calloc(nodes * K * K, sizeof(double));
   c->leaf1 = calloc(nodes * K, sizeof(double));
   c->leafn = calloc(nodes * K, sizeof(double));
-  if (!c->mix || !c->root || !c->trans || !c->leaf1 || !c->leafn) {
+  c->ncatlen = h->ncat ? h->M * h->catoff[h->n] * K : 0;
+  c->cat = h->ncat ? calloc(c->ncatlen, sizeof(double)) : NULL;
+  if (!c->mix || !c->root || !c->trans || !c->leaf1 || !c->leafn || (h->ncat && !c->cat)) {
     latens_pc_hclt_counts_free(c);
     LATENS_ERROR_NULL("latens_pc_hclt_counts_alloc: no memory", LATENS_ENOMEM);
   }
@@ -167,7 +253,8 @@ latens_pc_hclt_counts *latens_pc_hclt_counts_alloc(const latens_pc_hclt *h) {
 
 void latens_pc_hclt_counts_free(latens_pc_hclt_counts *c) {
   if (!c) return;
-  free(c->mix), free(c->root), free(c->trans), free(c->leaf1), free(c->leafn), free(c);
+  free(c->mix), free(c->root), free(c->trans), free(c->leaf1), free(c->leafn), free(c->cat);
+  free(c);
 }
 
 void latens_pc_hclt_counts_zero(latens_pc_hclt_counts *c) {
@@ -178,37 +265,66 @@ void latens_pc_hclt_counts_zero(latens_pc_hclt_counts *c) {
   memset(c->trans, 0, nodes * K * K * sizeof(double));
   memset(c->leaf1, 0, nodes * K * sizeof(double));
   memset(c->leafn, 0, nodes * K * sizeof(double));
+  if (c->cat) memset(c->cat, 0, c->ncatlen * sizeof(double));
   c->loglik = 0.0;
+}
+
+/* c += d, in a fixed order of entries. */
+static void counts_add(latens_pc_hclt_counts *c, const latens_pc_hclt_counts *d) {
+  size_t nodes = c->M * c->n, K = c->K;
+  for (size_t q = 0; q < c->M; q++) c->mix[q] += d->mix[q];
+  for (size_t q = 0; q < c->M * K; q++) c->root[q] += d->root[q];
+  for (size_t q = 0; q < nodes * K * K; q++) c->trans[q] += d->trans[q];
+  for (size_t q = 0; q < nodes * K; q++) c->leaf1[q] += d->leaf1[q], c->leafn[q] += d->leafn[q];
+  for (size_t q = 0; q < c->ncatlen; q++) c->cat[q] += d->cat[q];
+  c->loglik += d->loglik;
+}
+
+static int accumulate_chunks(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t r1,
+                             latens_pc_hclt_counts *c) {
+  chunking ck;
+  int st = chunking_init(&ck, h, r1 - r0);
+  if (st) return st;
+  latens_pc_hclt_counts **cc = calloc((size_t)ck.nt, sizeof *cc);
+  double *ll = malloc((size_t)ck.nt * ck.rows * sizeof *ll);
+  for (int t = 0; cc && ll && t < ck.nt; t++)
+    if (!(cc[t] = latens_pc_hclt_counts_alloc(h))) break;
+  st = cc && ll && cc[ck.nt - 1] ? LATENS_OK : LATENS_ENOMEM;
+  if (st) latens_error("latens_pc_hclt_accumulate: no memory", __FILE__, __LINE__, st);
+  else {
+#pragma omp parallel for ordered num_threads(ck.nt) schedule(static, 1) if (ck.nt > 1)
+    for (size_t q = 0; q < ck.nch; q++) {
+      int t = thread_id();
+      size_t a = r0 + q * ck.rows, nb = r1 - a < ck.rows ? r1 - a : ck.rows;
+      latens_pc_hclt_counts_zero(cc[t]);
+      latens_pc_hclt_up(h, X, a, nb, ck.ws[t], ll + (size_t)t * ck.rows);
+      latens_pc_hclt_down(h, X, a, nb, ck.ws[t], ll + (size_t)t * ck.rows, cc[t]);
+#pragma omp ordered
+      counts_add(c, cc[t]);
+    }
+  }
+  for (int t = 0; cc && t < ck.nt; t++) latens_pc_hclt_counts_free(cc[t]);
+  free(cc), free(ll);
+  chunking_free(&ck);
+  return st;
 }
 
 int latens_pc_hclt_accumulate(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t r1,
                               latens_pc_hclt_counts *c) {
   static const char fn[] = "latens_pc_hclt_accumulate";
   if (!h || !c) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
-  if (c->n != h->n || c->K != h->K || c->M != h->M)
-    LATENS_ERRORF(LATENS_EBADLEN, "%s: counts for (n %zu, K %zu, M %zu), model (n %zu, K %zu, "
-                  "M %zu)", fn, c->n, c->K, c->M, h->n, h->K, h->M);
+  if (c->n != h->n || c->K != h->K || c->M != h->M || !c->cat != !h->ncat)
+    LATENS_ERRORF(LATENS_EBADLEN, "%s: counts for (n %zu, K %zu, M %zu, %s), model (n %zu, K %zu, "
+                  "M %zu, %s)", fn, c->n, c->K, c->M, c->cat ? "categorical" : "binary", h->n,
+                  h->K, h->M, h->ncat ? "categorical" : "binary");
   int st = latens_check_mat(fn, "X", X, LATENS_ANY, h->n);
   if (st) return st;
   if (r0 > r1 || r1 > X->nrow)
     LATENS_ERRORF(LATENS_EDOM, "%s: rows [%zu, %zu) not within 0..%zu", fn, r0, r1, X->nrow);
   latens_mat sub = latens_mat_submatrix(X, r0, 0, r1 - r0, X->ncol);
-  if (r1 > r0 && (st = latens_pc_check_binary(fn, "X", &sub, h->n, 1))) return st;
+  if (r1 > r0 && (st = latens_pc_hclt_check_data(fn, "X", &sub, h))) return st;
   if (r1 == r0) return LATENS_OK;
-  latens_pc_hclt_ws *w = latens_pc_hclt_ws_alloc(h, chunk_rows(h, r1 - r0));
-  double *ll = w ? malloc(w->rows * sizeof *ll) : NULL;
-  if (!ll) {
-    latens_pc_hclt_ws_free(w);
-    LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory", fn);
-  }
-  for (size_t a = r0; a < r1; a += w->rows) {
-    size_t nb = r1 - a < w->rows ? r1 - a : w->rows;
-    latens_pc_hclt_up(h, X, a, nb, w, ll);
-    latens_pc_hclt_down(h, X, a, nb, w, ll, c);
-  }
-  free(ll);
-  latens_pc_hclt_ws_free(w);
-  return LATENS_OK;
+  return accumulate_chunks(h, X, r0, r1, c);
 }
 
 /* p[k*stride] <- (1 - step) p + step (c + a/len) / (sum c + a), k < len. */
@@ -224,7 +340,7 @@ int latens_pc_hclt_mstep(latens_pc_hclt *h, const latens_pc_hclt_counts *c, doub
                          double step) {
   static const char fn[] = "latens_pc_hclt_mstep";
   if (!h || !c) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
-  if (c->n != h->n || c->K != h->K || c->M != h->M)
+  if (c->n != h->n || c->K != h->K || c->M != h->M || !c->cat != !h->ncat)
     LATENS_ERRORF(LATENS_EBADLEN, "%s: counts and model differ in shape", fn);
   if (!(pseudocount >= 0.0) || !isfinite(pseudocount) || !(step > 0.0 && step <= 1.0))
     LATENS_ERRORF(LATENS_EDOM, "%s: pseudocount = %g must be >= 0, step = %g in (0, 1]", fn,
@@ -239,6 +355,12 @@ int latens_pc_hclt_mstep(latens_pc_hclt *h, const latens_pc_hclt_counts *c, doub
         for (size_t i = 0; i < K; i++)
           update(h->trans + node * K * K + i, c->trans + node * K * K + i, K, K, pseudocount, step);
       if (h->fixed_leaves) continue;
+      if (h->ncat) {
+        size_t nc = h->ncat[j], off = (m * h->catoff[n] + h->catoff[j]) * K;
+        for (size_t k = 0; k < K; k++)
+          update(h->cat + off + k * nc, c->cat + off + k * nc, nc, 1, pseudocount, step);
+        continue;
+      }
       for (size_t k = 0; k < K; k++) {
         double n1 = c->leaf1[node * K + k], nn = c->leafn[node * K + k];
         if (!(nn + pseudocount > 0.0)) continue;

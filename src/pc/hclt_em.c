@@ -19,25 +19,33 @@ void latens_pc_hclt_em_options_default(latens_pc_hclt_em_options *opt) {
 
 /* The tables of h as one block each, for keeping the best parameters. */
 typedef struct {
-  double *mix, *root, *trans, *leaf;
+  double *mix, *root, *trans, *leaf, *cat;
 } snapshot;
 
 static size_t ntrans(const latens_pc_hclt *h) { return h->M * h->n * h->K * h->K; }
+static size_t ncat_len(const latens_pc_hclt *h) {
+  return h->ncat ? h->M * h->catoff[h->n] * h->K : 0;
+}
 
 static int snap_alloc(snapshot *s, const latens_pc_hclt *h) {
   s->mix = malloc(h->M * sizeof(double));
   s->root = malloc(h->M * h->K * sizeof(double));
   s->trans = malloc(ntrans(h) * sizeof(double));
   s->leaf = malloc(h->M * h->n * h->K * sizeof(double));
-  return s->mix && s->root && s->trans && s->leaf ? LATENS_OK : LATENS_ENOMEM;
+  s->cat = h->ncat ? malloc(ncat_len(h) * sizeof(double)) : NULL;
+  return s->mix && s->root && s->trans && s->leaf && (!h->ncat || s->cat) ? LATENS_OK : LATENS_ENOMEM;
 }
 
-static void snap_free(snapshot *s) { free(s->mix), free(s->root), free(s->trans), free(s->leaf); }
+static void snap_free(snapshot *s) {
+  free(s->mix), free(s->root), free(s->trans), free(s->leaf), free(s->cat);
+}
 
 static void snap_copy(const latens_pc_hclt *h, snapshot *s, int save) {
-  size_t len[4] = {h->M, h->M * h->K, ntrans(h), h->M * h->n * h->K};
-  double *a[4] = {h->mix, h->root, h->trans, h->leaf}, *b[4] = {s->mix, s->root, s->trans, s->leaf};
-  for (int t = 0; t < 4; t++) memcpy(save ? b[t] : a[t], save ? a[t] : b[t], len[t] * sizeof(double));
+  size_t len[5] = {h->M, h->M * h->K, ntrans(h), h->M * h->n * h->K, ncat_len(h)};
+  double *a[5] = {h->mix, h->root, h->trans, h->leaf, h->cat};
+  double *b[5] = {s->mix, s->root, s->trans, s->leaf, s->cat};
+  for (int t = 0; t < 5; t++)
+    if (len[t]) memcpy(save ? b[t] : a[t], save ? a[t] : b[t], len[t] * sizeof(double));
 }
 
 /* Rows of X in a random order (Fisher-Yates from rng) into Y, same shape, ld = N. */
@@ -124,17 +132,17 @@ int latens_pc_hclt_em(latens_pc_hclt *h, const latens_mat *train, const latens_m
   if (opt) o = *opt;
   else latens_pc_hclt_em_options_default(&o);
   if (!h || !rng) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL model or rng", fn);
-  int st = latens_pc_check_binary(fn, "train", train, h->n, 1);
+  int st = latens_pc_hclt_check_data(fn, "train", train, h);
   if (st) return st;
   if (train->nrow == 0) LATENS_ERRORF(LATENS_EINVAL, "%s: train has no rows", fn);
-  if (valid && (st = latens_pc_check_binary(fn, "valid", valid, h->n, 1))) return st;
+  if (valid && (st = latens_pc_hclt_check_data(fn, "valid", valid, h))) return st;
   if (valid && valid->nrow == 0) valid = NULL;
   if (o.batch == 0 || !(o.step_start > 0.0 && o.step_start <= 1.0) ||
       !(o.step_end > 0.0 && o.step_end <= 1.0) || !(o.pseudocount >= 0.0) || o.patience == 0)
     LATENS_ERRORF(LATENS_EDOM, "%s: options need batch >= 1 (%zu), steps in (0, 1] (%g, %g), "
                   "pseudocount >= 0 (%g), patience >= 1 (%zu)", fn, o.batch, o.step_start,
                   o.step_end, o.pseudocount, o.patience);
-  tracker t = {h, valid, train, {NULL, NULL, NULL, NULL}, NAN, 0};
+  tracker t = {h, valid, train, {NULL, NULL, NULL, NULL, NULL}, NAN, 0};
   latens_pc_hclt_counts *c = latens_pc_hclt_counts_alloc(h);
   if (!c || snap_alloc(&t.best, h)) {
     latens_pc_hclt_counts_free(c), snap_free(&t.best);
@@ -148,11 +156,11 @@ int latens_pc_hclt_em(latens_pc_hclt *h, const latens_mat *train, const latens_m
   return st;
 }
 
-/* Chow-Liu parent array of X (root 0) into parent[0..n). */
-static int clt_parent(const latens_mat *X, long *parent) {
+/* Chow-Liu parent array of X (root 0) into parent[0..n); ncat NULL: binary. */
+static int clt_parent(const latens_mat *X, const size_t *ncat, long *parent) {
   latens_mat *MI = latens_mat_alloc(X->ncol, X->ncol);
   if (!MI) return LATENS_ENOMEM;
-  int st = latens_pc_mutual_info(X, 0.01, MI);
+  int st = latens_pc_mutual_info_cat(X, ncat, 0.01, MI);
   if (!st) st = latens_pc_max_spanning_tree(MI, 0, parent, NULL);
   latens_mat_free(MI);
   return st;
@@ -169,7 +177,7 @@ int latens_pc_cltree_fit(const latens_mat *train, double alpha, latens_pc_hclt *
   const size_t n = train->ncol, N = train->nrow;
   long *parent = malloc(n * sizeof *parent);
   if (!parent) LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory", fn);
-  if ((st = clt_parent(train, parent))) return free(parent), st;
+  if ((st = clt_parent(train, NULL, parent))) return free(parent), st;
   latens_pc_hclt *h = latens_pc_hclt_alloc(n, 2, 1, parent);
   free(parent);
   if (!h) return LATENS_ENOMEM;
@@ -198,10 +206,16 @@ int latens_pc_cltree_fit(const latens_mat *train, double alpha, latens_pc_hclt *
 
 int latens_pc_hclt_structure(const latens_mat *train, size_t K, size_t M, latens_rng *rng,
                              latens_pc_hclt **out) {
+  return latens_pc_hclt_structure_cat(train, NULL, K, M, rng, out);
+}
+
+int latens_pc_hclt_structure_cat(const latens_mat *train, const size_t *ncat, size_t K, size_t M,
+                                 latens_rng *rng, latens_pc_hclt **out) {
   static const char fn[] = "latens_pc_hclt_structure";
   if (!out || !rng) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL out or rng", fn);
   *out = NULL;
-  int st = latens_pc_check_binary(fn, "train", train, LATENS_ANY, 1);
+  int st = latens_check_mat(fn, "train", train, LATENS_ANY, LATENS_ANY);
+  if (!st) st = latens_pc_check_cat(fn, "train", train, LATENS_ANY, ncat, 1);
   if (st) return st;
   if (train->nrow == 0 || train->ncol == 0 || K < 2 || M == 0)
     LATENS_ERRORF(LATENS_EINVAL, "%s: need non-empty train, K >= 2 (%zu), M >= 1 (%zu)", fn, K, M);
@@ -212,17 +226,17 @@ int latens_pc_hclt_structure(const latens_mat *train, size_t K, size_t M, latens
     free(parent), latens_mat_free(B);
     LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory", fn);
   }
-  st = clt_parent(train, parent);
+  st = clt_parent(train, ncat, parent);
   for (size_t m = 1; m < M && !st; m++) { /* bootstrap resamples diversify the trees */
     for (size_t i = 0; i < N; i++) {
       size_t r = (size_t)(latens_rng_uniform(rng) * (double)N);
       r = r < N ? r : N - 1;
       for (size_t j = 0; j < n; j++) LATENS_MAT(B, i, j) = LATENS_MAT(train, r, j);
     }
-    st = clt_parent(B, parent + m * n);
+    st = clt_parent(B, ncat, parent + m * n);
   }
   latens_mat_free(B);
-  latens_pc_hclt *h = st ? NULL : latens_pc_hclt_alloc(n, K, M, parent);
+  latens_pc_hclt *h = st ? NULL : latens_pc_hclt_alloc_cat(n, ncat, K, M, parent);
   free(parent);
   if (st) return st;
   if (!h) return LATENS_ENOMEM;

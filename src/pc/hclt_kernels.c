@@ -27,9 +27,12 @@ latens_pc_hclt_ws *latens_pc_hclt_ws_alloc(const latens_pc_hclt *h, size_t rows)
   w->s = malloc(rows * sizeof(double));
   w->tmp = malloc((blk > K * K ? blk : K * K) * sizeof(double));
   w->llm = malloc(latens_mul_size(h->M, rows) * sizeof(double));
+  w->sc = malloc(latens_mul_size(h->n, rows) * sizeof(double));
   w->logl1 = malloc(nodes * K * sizeof(double));
   w->logl0 = malloc(nodes * K * sizeof(double));
-  if (!w->E || !w->Mx || !w->s || !w->tmp || !w->llm || !w->logl1 || !w->logl0) {
+  w->logcat = h->ncat ? malloc(h->M * h->catoff[h->n] * K * sizeof(double)) : NULL;
+  if (!w->E || !w->Mx || !w->s || !w->tmp || !w->llm || !w->sc || !w->logl1 || !w->logl0 ||
+      (h->ncat && !w->logcat)) {
     latens_pc_hclt_ws_free(w);
     LATENS_ERROR_NULL("latens_pc_hclt: no memory for a workspace", LATENS_ENOMEM);
   }
@@ -39,13 +42,31 @@ latens_pc_hclt_ws *latens_pc_hclt_ws_alloc(const latens_pc_hclt *h, size_t rows)
 
 void latens_pc_hclt_ws_free(latens_pc_hclt_ws *w) {
   if (!w) return;
-  free(w->E), free(w->Mx), free(w->s), free(w->tmp), free(w->llm), free(w->logl1), free(w->logl0);
-  free(w);
+  free(w->E), free(w->Mx), free(w->s), free(w->tmp), free(w->llm), free(w->sc), free(w->logl1), free(w->logl0);
+  free(w->logcat), free(w);
 }
 
 void latens_pc_hclt_ws_leaves(latens_pc_hclt_ws *w, const latens_pc_hclt *h) {
   const size_t len = h->M * h->n * h->K;
   for (size_t t = 0; t < len; t++) w->logl1[t] = log(h->leaf[t]), w->logl0[t] = log1p(-h->leaf[t]);
+  const size_t clen = h->ncat ? h->M * h->catoff[h->n] * h->K : 0;
+  for (size_t t = 0; t < clen; t++) w->logcat[t] = log(h->cat[t]);
+}
+
+/* Node j of component m: its categorical leaf table (linear or log) and its category count. */
+static const double *cat_table(const latens_pc_hclt *h, const double *tab, size_t m, size_t j) {
+  return tab + (m * h->catoff[h->n] + h->catoff[j]) * h->K;
+}
+
+/* P[i, k] <- tab[k*nc + x_i] (or `miss` where x_i is NaN): categorical leaf factors. */
+static void leaf_cat(const latens_mat *X, size_t r0, size_t nb, size_t j, size_t K, size_t nc,
+                     const double *tab, double miss, double *P, size_t ld) {
+  const double *x = X->data + r0 + j * X->ld;
+  for (size_t k = 0; k < K; k++) {
+    const double *t = tab + k * nc;
+    double *p = P + k * ld;
+    for (size_t i = 0; i < nb; i++) p[i] = isnan(x[i]) ? miss : t[(size_t)x[i]];
+  }
 }
 
 /* prod_j <- leaf terms of node j (NaN: marginalised, log 1 = 0). */
@@ -74,15 +95,20 @@ static void shift_exp(double *P, size_t nb, size_t K, size_t ld, double *s, doub
   }
 }
 
-static void up_component(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
-                         latens_pc_hclt_ws *w, size_t m) {
+/* Reference path in log space (max-shift, exp, GEMM, log per edge): used for a chunk whose
+ * linear-space pass below lost a row to underflow. */
+static void up_component_log(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
+                             latens_pc_hclt_ws *w, size_t m) {
   const size_t n = h->n, K = h->K, ld = w->rows, blk = ld * K;
   const size_t *ord = h->order + m * n;
   const long *par = h->parent + m * n;
   double *E = w->E + m * n * blk, *Mx = w->Mx + m * n * blk, *ll = w->llm + m * ld;
   for (size_t j = 0; j < n; j++)
-    leaf_terms(X, r0, nb, j, K, w->logl1 + (m * n + j) * K, w->logl0 + (m * n + j) * K,
-               E + j * blk, ld);
+    if (h->ncat)
+      leaf_cat(X, r0, nb, j, K, h->ncat[j], cat_table(h, w->logcat, m, j), 0.0, E + j * blk, ld);
+    else
+      leaf_terms(X, r0, nb, j, K, w->logl1 + (m * n + j) * K, w->logl0 + (m * n + j) * K,
+                 E + j * blk, ld);
   for (size_t t = n; t-- > 0;) { /* children before parents */
     size_t j = ord[t];
     double *Ej = E + j * blk;
@@ -107,9 +133,114 @@ static void up_component(const latens_pc_hclt *h, const latens_mat *X, size_t r0
   }
 }
 
+/* Linear-space leaf factors: p(x_j | z_j = k), 1 where x_j is missing. */
+static void leaf_lin(const latens_mat *X, size_t r0, size_t nb, size_t j, size_t K,
+                     const double *leaf, double *P, size_t ld) {
+  const double *x = X->data + r0 + j * X->ld;
+  for (size_t k = 0; k < K; k++) {
+    double a = leaf[k], b = 1.0 - leaf[k];
+    double *p = P + k * ld;
+#pragma omp simd
+    for (size_t i = 0; i < nb; i++) p[i] = x[i] == 1.0 ? a : x[i] == 0.0 ? b : 1.0;
+  }
+}
+
+/* Rows of P divided by their maximum, sc += log(max) (one log per row, not per entry: this is
+ * what makes the linear pass cheaper than max-shift-exp-log).  A zero row stays zero with
+ * sc = -Inf.  mx: nb scratch. */
+static void rescale_rows(double *P, size_t nb, size_t K, size_t ld, double *sc, double *mx) {
+  for (size_t i = 0; i < nb; i++) mx[i] = 0.0;
+  for (size_t k = 0; k < K; k++) {
+    const double *p = P + k * ld;
+#pragma omp simd
+    for (size_t i = 0; i < nb; i++) mx[i] = p[i] > mx[i] ? p[i] : mx[i];
+  }
+  for (size_t i = 0; i < nb; i++) {
+    sc[i] += log(mx[i]); /* log 0 = -Inf: the row has probability 0 */
+    mx[i] = mx[i] > 0.0 ? 1.0 / mx[i] : 1.0;
+  }
+  for (size_t k = 0; k < K; k++) {
+    double *p = P + k * ld;
+#pragma omp simd
+    for (size_t i = 0; i < nb; i++) p[i] *= mx[i];
+  }
+}
+
+/* A product row whose maximum falls below 2^-256 is rescaled at once; below 2^-960 (or at 0)
+ * it may have lost digits, and the chunk is redone in log space. */
+#define HCLT_RESCALE 0x1p-256
+#define HCLT_LOST 0x1p-960
+
+/* Pp .*= Mj with the parent's scales; returns non-zero when a row needs the log-space path. */
+static int multiply_into(double *Pp, const double *Mj, size_t nb, size_t K, size_t ld,
+                         double *scp, const double *scj, double *mx) {
+  int lost = 0;
+  for (size_t i = 0; i < nb; i++) mx[i] = 0.0, scp[i] += scj[i];
+  for (size_t k = 0; k < K; k++) {
+    double *p = Pp + k * ld;
+    const double *q = Mj + k * ld;
+#pragma omp simd
+    for (size_t i = 0; i < nb; i++) {
+      p[i] *= q[i];
+      mx[i] = p[i] > mx[i] ? p[i] : mx[i];
+    }
+  }
+  for (size_t i = 0; i < nb; i++) {
+    if (mx[i] >= HCLT_RESCALE) continue;
+    if (!(mx[i] >= HCLT_LOST) && scp[i] != -INFINITY) { lost = 1; continue; }
+    if (mx[i] > 0.0) {
+      double inv = 1.0 / mx[i];
+      scp[i] += log(mx[i]);
+      for (size_t k = 0; k < K; k++) Pp[i + k * ld] *= inv;
+    }
+  }
+  return lost;
+}
+
+/* The upward pass in linear space: each node's product of its leaf factor and its children's
+ * messages is kept as rows scaled to maximum 1 with a per-row log scale, so an edge costs a
+ * GEMM and a few multiplies but no exp or log per entry.  E and Mx end as in the log path
+ * (E: the scaled product fed to the GEMM, Mx: the message), which the downward pass needs.
+ * Returns non-zero when some row underflowed (then nothing is valid). */
+static int up_component(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
+                        latens_pc_hclt_ws *w, size_t m) {
+  const size_t n = h->n, K = h->K, ld = w->rows, blk = ld * K;
+  const size_t *ord = h->order + m * n;
+  const long *par = h->parent + m * n;
+  double *E = w->E + m * n * blk, *Mx = w->Mx + m * n * blk, *ll = w->llm + m * ld;
+  double *sc = w->sc; /* [j*ld + i] */
+  for (size_t j = 0; j < n; j++) {
+    if (h->ncat) leaf_cat(X, r0, nb, j, K, h->ncat[j], cat_table(h, h->cat, m, j), 1.0, E + j * blk, ld);
+    else leaf_lin(X, r0, nb, j, K, h->leaf + (m * n + j) * K, E + j * blk, ld);
+    memset(sc + j * ld, 0, nb * sizeof *sc);
+  }
+  for (size_t t = n; t-- > 0;) { /* children before parents */
+    size_t j = ord[t];
+    double *Ej = E + j * blk, *scj = sc + j * ld;
+    rescale_rows(Ej, nb, K, ld, scj, w->s);
+    if (par[j] < 0) {
+      const double *r = h->root + m * K;
+      for (size_t i = 0; i < nb; i++) w->s[i] = 0.0;
+      for (size_t k = 0; k < K; k++) {
+        const double *e = Ej + k * ld, rk = r[k];
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) w->s[i] += rk * e[i];
+      }
+      for (size_t i = 0; i < nb; i++) ll[i] = scj[i] + log(w->s[i]);
+      continue;
+    }
+    const double *W = h->trans + (m * n + j) * K * K;
+    double *Mj = Mx + j * blk, *Pp = E + (size_t)par[j] * blk;
+    latens_dense_mm(0, 1, nb, K, K, 1.0, Ej, ld, W, K, 0.0, Mj, ld);
+    if (multiply_into(Pp, Mj, nb, K, ld, sc + (size_t)par[j] * ld, scj, w->s)) return 1;
+  }
+  return 0;
+}
+
 void latens_pc_hclt_up(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
                        latens_pc_hclt_ws *w, double *ll) {
-  for (size_t m = 0; m < h->M; m++) up_component(h, X, r0, nb, w, m);
+  for (size_t m = 0; m < h->M; m++)
+    if (up_component(h, X, r0, nb, w, m)) up_component_log(h, X, r0, nb, w, m);
   for (size_t i = 0; i < nb; i++) {
     double mx = -INFINITY, acc = 0.0;
     for (size_t m = 0; m < h->M; m++) {
@@ -134,6 +265,15 @@ static void leaf_counts(const latens_mat *X, size_t r0, size_t nb, size_t j, siz
     }
     c1[k] += a1, cn[k] += an;
   }
+}
+
+/* cc[k*nc + v] += sum of Q[i, k] over the rows with x_i = v. */
+static void cat_counts(const latens_mat *X, size_t r0, size_t nb, size_t j, size_t K, size_t nc,
+                       const double *Q, size_t ld, double *cc) {
+  const double *x = X->data + r0 + j * X->ld;
+  for (size_t k = 0; k < K; k++)
+    for (size_t i = 0; i < nb; i++)
+      if (!isnan(x[i])) cc[k * nc + (size_t)x[i]] += Q[i + k * ld];
 }
 
 static void down_component(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,
@@ -176,8 +316,12 @@ static void down_component(const latens_pc_hclt *h, const latens_mat *X, size_t 
       for (size_t i = 0; i < nb; i++) Ej[i + k * ld] *= T[i + k * ld];
   }
   for (size_t j = 0; j < n; j++)
-    leaf_counts(X, r0, nb, j, K, E + j * blk, ld, c->leaf1 + (m * n + j) * K,
-                c->leafn + (m * n + j) * K);
+    if (h->ncat)
+      cat_counts(X, r0, nb, j, K, h->ncat[j], E + j * blk, ld,
+                 c->cat + (m * h->catoff[n] + h->catoff[j]) * K);
+    else
+      leaf_counts(X, r0, nb, j, K, E + j * blk, ld, c->leaf1 + (m * n + j) * K,
+                  c->leafn + (m * n + j) * K);
 }
 
 void latens_pc_hclt_down(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,

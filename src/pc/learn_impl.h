@@ -12,7 +12,9 @@ typedef struct {
   double *E, *Mx;  /* [(m*n + j) * rows*K] */
   double *s, *tmp; /* rows; rows*K (also K*K) */
   double *llm;     /* [m*rows + b]: log p(x_b | component m) */
+  double *sc;      /* [j*rows + b]: log scale of node j's rows in the linear-space pass */
   double *logl1, *logl0; /* [(m*n + j)*K + k]: log leaf probabilities of x = 1, x = 0 */
+  double *logcat;  /* categorical models: log of h->cat, same layout */
 } latens_pc_hclt_ws;
 
 LATENS_INTERNAL latens_pc_hclt_ws *latens_pc_hclt_ws_alloc(const latens_pc_hclt *h, size_t rows);
@@ -29,6 +31,13 @@ LATENS_INTERNAL void latens_pc_hclt_down(const latens_pc_hclt *h, const latens_m
 /* Entries 0, 1 or (when allow_nan) NaN; otherwise LATENS_EDOM naming the first bad one. */
 LATENS_INTERNAL int latens_pc_check_binary(const char *fn, const char *name, const latens_mat *X,
                                            size_t ncol, int allow_nan);
+/* Data for model h: latens_pc_check_binary (NaN allowed) for a binary model, codes
+ * 0..ncat[j]-1 or NaN for a categorical one. */
+LATENS_INTERNAL int latens_pc_hclt_check_data(const char *fn, const char *name, const latens_mat *X,
+                                              const latens_pc_hclt *h);
+/* Codes 0..ncat[j]-1 (ncat NULL: 0/1), NaN when allow_nan; LATENS_EDOM naming the first other. */
+LATENS_INTERNAL int latens_pc_check_cat(const char *fn, const char *name, const latens_mat *X,
+                                        size_t ncol, const size_t *ncat, int allow_nan);
 /* The rows of X in a random order (Fisher-Yates from rng) into Y (same shape); perm: N. */
 LATENS_INTERNAL void latens_pc_shuffle_rows(const latens_mat *X, latens_mat *Y, size_t *perm,
                                             latens_rng *rng);

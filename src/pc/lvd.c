@@ -17,6 +17,7 @@ int latens_pc_hclt_fit_latents(latens_pc_hclt *h, const latens_mat *X, const lat
                                double pseudocount) {
   static const char fn[] = "latens_pc_hclt_fit_latents";
   if (!h) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL model", fn);
+  if (h->ncat) LATENS_ERRORF(LATENS_EUNIMPL, "%s: categorical HCLTs are not supported yet", fn);
   int st = latens_pc_check_binary(fn, "X", X, h->n, 1);
   if (st) return st;
   const size_t n = h->n, K = h->K, M = h->M, N = X->nrow;
@@ -55,6 +56,7 @@ int latens_pc_hclt_fit_soft(latens_pc_hclt *h, const latens_mat *X, const latens
                            double pseudocount) {
   static const char fn[] = "latens_pc_hclt_fit_soft";
   if (!h) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL model", fn);
+  if (h->ncat) LATENS_ERRORF(LATENS_EUNIMPL, "%s: categorical HCLTs are not supported yet", fn);
   int st = latens_pc_check_binary(fn, "X", X, h->n, 1);
   if (st) return st;
   const size_t n = h->n, K = h->K, M = h->M, N = X->nrow;
@@ -93,6 +95,9 @@ int latens_pc_hclt_fit_soft(latens_pc_hclt *h, const latens_mat *X, const latens
 int latens_pc_hclt_fit_latents_file(latens_pc_hclt *h, const latens_mat *X, const char *path,
                                     double pseudocount) {
   if (!h || !path) LATENS_ERROR("latens_pc_hclt_fit_latents_file: NULL argument", LATENS_EINVAL);
+  if (h->ncat)
+    LATENS_ERROR("latens_pc_hclt_fit_latents_file: categorical HCLTs are not supported yet",
+                 LATENS_EUNIMPL);
   latens_table_options o;
   latens_table_options_default(&o);
   latens_table *t = NULL;
@@ -163,6 +168,7 @@ int latens_pc_hclt_teacher_kmeans(const latens_pc_hclt *h, const latens_mat *X, 
                                   latens_rng *rng, latens_mat *Z) {
   static const char fn[] = "latens_pc_hclt_teacher_kmeans";
   if (!h || !rng) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL model or rng", fn);
+  if (h->ncat) LATENS_ERRORF(LATENS_EUNIMPL, "%s: categorical HCLTs are not supported yet", fn);
   int st = latens_pc_check_binary(fn, "X", X, h->n, 1);
   if (st) return st;
   const size_t n = h->n, K = h->K, N = X->nrow;

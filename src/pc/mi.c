@@ -21,6 +21,27 @@ int latens_pc_check_binary(const char *fn, const char *name, const latens_mat *X
   return LATENS_OK;
 }
 
+int latens_pc_check_cat(const char *fn, const char *name, const latens_mat *X, size_t ncol,
+                        const size_t *ncat, int allow_nan) {
+  if (!ncat) return latens_pc_check_binary(fn, name, X, ncol, allow_nan);
+  int st = latens_check_mat(fn, name, X, LATENS_ANY, ncol);
+  if (st) return st;
+  /* A code out of range would index past its leaf table. */
+  for (size_t j = 0; j < X->ncol; j++)
+    for (size_t i = 0; i < X->nrow; i++) {
+      double v = LATENS_MAT(X, i, j);
+      if (isnan(v) ? allow_nan : v >= 0.0 && v < (double)ncat[j] && v == floor(v)) continue;
+      LATENS_ERRORF(LATENS_EDOM, "%s: %s[%zu,%zu] = %g is not a category 0..%zu of column %zu%s",
+                    fn, name, i, j, v, ncat[j] - 1, j, allow_nan ? " (or NaN for missing)" : "");
+    }
+  return LATENS_OK;
+}
+
+int latens_pc_hclt_check_data(const char *fn, const char *name, const latens_mat *X,
+                              const latens_pc_hclt *h) {
+  return latens_pc_check_cat(fn, name, X, h->n, h->ncat, 1);
+}
+
 static double xlogx_ratio(double p, double q) { return p > 0.0 ? p * log(p / q) : 0.0; }
 
 /* MI of one pair from its 2 x 2 counts (n11, n1., n.1, total) smoothed by alpha per cell. */
@@ -88,6 +109,75 @@ int latens_pc_mutual_info(const latens_mat *X, double alpha, latens_mat *MI) {
       LATENS_MAT(MI, j, k) = mi, LATENS_MAT(MI, k, j) = mi;
     }
   free(X0), free(O), free(C1), free(NO), free(c1);
+  return LATENS_OK;
+}
+
+/* MI of columns j, k from their joint counts T (a x b, over rows observing both), smoothed
+ * with alpha per cell. */
+static double table_mi(const double *T, size_t a, size_t b, double alpha, double *ra, double *rb) {
+  double tot = 0.0, mi = 0.0;
+  for (size_t u = 0; u < a; u++) ra[u] = 0.0;
+  for (size_t v = 0; v < b; v++) rb[v] = 0.0;
+  for (size_t v = 0; v < b; v++)
+    for (size_t u = 0; u < a; u++) {
+      double c = T[u + v * a] + alpha;
+      ra[u] += c, rb[v] += c, tot += c;
+    }
+  if (!(tot > 0.0)) return 0.0;
+  for (size_t v = 0; v < b; v++)
+    for (size_t u = 0; u < a; u++)
+      mi += xlogx_ratio((T[u + v * a] + alpha) / tot, ra[u] * rb[v] / (tot * tot));
+  return mi < 0.0 ? 0.0 : mi;
+}
+
+static double column_entropy(const latens_mat *X, size_t j, size_t nc, double alpha, double *cnt) {
+  double tot = 0.0, h = 0.0;
+  for (size_t v = 0; v < nc; v++) cnt[v] = alpha;
+  for (size_t i = 0; i < X->nrow; i++) {
+    double x = LATENS_MAT(X, i, j);
+    if (!isnan(x)) cnt[(size_t)x] += 1.0;
+  }
+  for (size_t v = 0; v < nc; v++) tot += cnt[v];
+  for (size_t v = 0; v < nc && tot > 0.0; v++) h -= cnt[v] > 0.0 ? cnt[v] / tot * log(cnt[v] / tot) : 0.0;
+  return h;
+}
+
+int latens_pc_mutual_info_cat(const latens_mat *X, const size_t *ncat, double alpha,
+                              latens_mat *MI) {
+  static const char fn[] = "latens_pc_mutual_info_cat";
+  if (!ncat) return latens_pc_mutual_info(X, alpha, MI);
+  int st = latens_check_mat(fn, "X", X, LATENS_ANY, LATENS_ANY);
+  if (st) return st;
+  if (X->nrow == 0 || X->ncol == 0)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: X is %zu x %zu, need at least one row and column", fn,
+                  X->nrow, X->ncol);
+  if ((st = latens_check_mat(fn, "MI", MI, X->ncol, X->ncol))) return st;
+  if (!(alpha >= 0.0) || !isfinite(alpha))
+    LATENS_ERRORF(LATENS_EDOM, "%s: alpha = %g must be finite and >= 0", fn, alpha);
+  if ((st = latens_pc_check_cat(fn, "X", X, LATENS_ANY, ncat, 1))) return st;
+  const size_t n = X->ncol, N = X->nrow;
+  size_t mc = 2;
+  for (size_t j = 0; j < n; j++) mc = ncat[j] > mc ? ncat[j] : mc;
+  double *T = malloc(mc * mc * sizeof *T), *ra = malloc(mc * sizeof *ra), *rb = malloc(mc * sizeof *rb);
+  if (!T || !ra || !rb) {
+    free(T), free(ra), free(rb);
+    LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory for %zu x %zu tables", fn, mc, mc);
+  }
+  /* One pass over the rows per pair: O(N n^2) plus the tables, fine for the category counts
+   * of tabular data (the binary case keeps its one-GEMM path). */
+  for (size_t j = 0; j < n; j++) {
+    LATENS_MAT(MI, j, j) = column_entropy(X, j, ncat[j], alpha, ra);
+    for (size_t k = j + 1; k < n; k++) {
+      const size_t a = ncat[j], b = ncat[k];
+      memset(T, 0, a * b * sizeof *T);
+      const double *xj = X->data + j * X->ld, *xk = X->data + k * X->ld;
+      for (size_t i = 0; i < N; i++)
+        if (!isnan(xj[i]) && !isnan(xk[i])) T[(size_t)xj[i] + (size_t)xk[i] * a] += 1.0;
+      double mi = table_mi(T, a, b, alpha, ra, rb);
+      LATENS_MAT(MI, j, k) = mi, LATENS_MAT(MI, k, j) = mi;
+    }
+  }
+  free(T), free(ra), free(rb);
   return LATENS_OK;
 }
 

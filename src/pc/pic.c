@@ -31,9 +31,26 @@ latens_pc_pic *latens_pc_pic_alloc(size_t n, const long *parent, const latens_pc
   latens_pc_pic_options o;
   if (opt) o = *opt;
   else latens_pc_pic_options_default(&o);
-  if (!parent || !rng || n == 0 || o.fourier == 0 || o.hidden == 0 || !(o.sigma > 0.0))
-    LATENS_ERROR_NULL("latens_pc_pic_alloc: need parent, rng, n >= 1, fourier >= 1, hidden >= 1, "
-                      "sigma > 0", LATENS_EINVAL);
+  if (!parent || !rng || n == 0 || o.fourier == 0 || o.hidden == 0)
+    LATENS_ERROR_NULL("latens_pc_pic_alloc: need parent, rng, n >= 1, fourier >= 1, hidden >= 1",
+                      LATENS_EINVAL);
+  /* An infinite or NaN scale would make every Fourier feature NaN. */
+  if (!(o.sigma > 0.0) || !isfinite(o.sigma)) {
+    latens_errorf(__FILE__, __LINE__, LATENS_EDOM, "latens_pc_pic_alloc: sigma = %g, need a finite "
+                  "value > 0", o.sigma);
+    return NULL;
+  }
+  /* The network sizes must fit CBLAS's int and the parameter count a size_t. */
+  const size_t HD = latens_mul_size(o.hidden, latens_mul_size(2, o.fourier));
+  const size_t Hn = latens_mul_size(o.hidden, n);
+  if (HD == 0 || Hn == 0 || latens_too_big(2 * o.fourier) || latens_too_big(o.hidden) ||
+      latens_too_big(n) || HD > SIZE_MAX / 32 || Hn > SIZE_MAX / 32) {
+    latens_errorf(__FILE__, __LINE__, LATENS_EINVAL, "latens_pc_pic_alloc: networks too large "
+                  "(n %zu, fourier %zu, hidden %zu)", n, o.fourier, o.hidden);
+    return NULL;
+  }
+  double z3[3], w3[3]; /* the rule and its interval, checked now rather than at first use */
+  if (latens_quad_rule(o.rule, 3, o.a, o.b, z3, w3)) return NULL;
   latens_pc_hclt *chk = latens_pc_hclt_alloc(n, 2, 1, parent); /* validates the tree */
   if (!chk) return NULL;
   latens_pc_hclt_free(chk);
@@ -97,11 +114,28 @@ static double dlogsp(double o) {
   return 1.0 / ((1.0 + exp(-o)) * latens_log1pexp(o));
 }
 
+/* K^2 rows of every 2-D network array, with ld K^2 handed to CBLAS. */
+static int check_K(const latens_pc_pic *p, size_t K) {
+  const size_t K2 = latens_mul_size(K, K), wide = p->H > p->D ? p->H : p->D;
+  const size_t cols = wide > p->E ? wide : p->E, cells = latens_mul_size(K2, cols);
+  if (K2 == 0 || latens_too_big(K2) || cells == 0 || cells > SIZE_MAX / sizeof(double))
+    LATENS_ERRORF(LATENS_EINVAL, "latens_pc_pic: K = %zu quadrature points is too many for "
+                  "networks of width %zu", K, cols);
+  return LATENS_OK;
+}
+
 static int forward(const latens_pc_pic *p, size_t K, pic_fw *f) {
   const size_t K2 = K * K, H = p->H, D = p->D, n = p->n;
   const double *t = p->theta;
   memset(f, 0, sizeof *f);
   f->K = K;
+  int st = check_K(p, K);
+  if (st) return st;
+  /* The parameters are writable by the caller (latens_pc_pic_params): NaN or Inf there
+   * would give NaN tables that a normalised circuit can never hold. */
+  for (size_t k = 0; k < p->np; k++)
+    if (!isfinite(t[k]))
+      LATENS_ERRORF(LATENS_ENOTFINITE, "latens_pc_pic: parameter %zu = %g is not finite", k, t[k]);
   f->z = malloc(K * sizeof(double)), f->logw = malloc(K * sizeof(double));
   f->grid = malloc(2 * K2 * sizeof(double)), f->Phi2 = malloc(K2 * D * sizeof(double));
   f->Hid2 = malloc(K2 * H * sizeof(double)), f->O = malloc(K2 * (p->E ? p->E : 1) * sizeof(double));
@@ -112,7 +146,7 @@ static int forward(const latens_pc_pic *p, size_t K, pic_fw *f) {
     fw_free(f);
     LATENS_ERROR("latens_pc_pic: no memory for the materialisation", LATENS_ENOMEM);
   }
-  int st = latens_quad_rule(p->opt.rule, K, p->opt.a, p->opt.b, f->z, f->logw);
+  st = latens_quad_rule(p->opt.rule, K, p->opt.a, p->opt.b, f->z, f->logw);
   if (st) return fw_free(f), st;
   for (size_t k = 0; k < K; k++) /* grid row i + k K is (z_parent = z_i, z = z_k) */
     for (size_t i = 0; i < K; i++) f->grid[i + k * K] = f->z[i], f->grid[K2 + i + k * K] = f->z[k];
@@ -148,6 +182,7 @@ static void normalised_row(const double *o, size_t ostride, const double *logw, 
 
 static int check_mat(const char *fn, const latens_pc_pic *p, size_t K, const latens_pc_hclt *h) {
   if (!p || !h) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
+  if (h->ncat) LATENS_ERRORF(LATENS_EUNIMPL, "%s: the model is categorical; PICs are binary", fn);
   if (h->n != p->n || h->K != K || h->M != 1)
     LATENS_ERRORF(LATENS_EBADLEN, "%s: model is (n %zu, K %zu, M %zu), need (n %zu, K %zu, M 1)",
                   fn, h->n, h->K, h->M, p->n, K);
@@ -178,6 +213,11 @@ int latens_pc_pic_materialize(const latens_pc_pic *p, size_t K, latens_pc_hclt *
   normalised_row(f.Or, 1, f.logw, K, out->root, 1);
   out->mix[0] = 1.0, out->fixed_leaves = 0;
   fw_free(&f);
+  /* Finite parameters can still overflow a head (|o| near DBL_MAX): exp(Inf - Inf). */
+  if (!latens_all_finite(out->trans, latens_mul_size(p->n, K2)) ||
+      !latens_all_finite(out->root, K))
+    LATENS_ERRORF(LATENS_ENOTFINITE, "%s: the kernels overflow (a table entry is not finite); "
+                  "the network parameters are too large", fn);
   return LATENS_OK;
 }
 

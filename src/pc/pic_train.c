@@ -88,7 +88,8 @@ int latens_pc_pic_train(latens_pc_pic *p, const latens_mat *train, const latens_
     else if (valid && ++bad >= o.patience) break;
     st = latens_progress_report(progress, "pic adam", (double)(s + 1), (double)o.steps);
   }
-  if (!st) memcpy(p->theta, w.best, np * sizeof(double));
+  /* Interrupted: keep the best parameters too, a usable model (as latens_pc_em's keep_best). */
+  if (!st || st == LATENS_EINTERRUPTED) memcpy(p->theta, w.best, np * sizeof(double));
   if (!st && best_valid) *best_valid = best;
   ws_free(&w);
   return st;

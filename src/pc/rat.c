@@ -38,13 +38,17 @@ static int region(rat_ctx *c, const size_t *vars, size_t nv, size_t depth, size_
     *nout = c->I;
     return leaf_region(c, vars, nv, out);
   }
-  size_t h = nv / 2, *l = malloc(c->I * 2 * sizeof *l + c->S * 2 * sizeof *l), nl = 0, nr = 0;
+  size_t wide = c->I > c->S ? c->I : c->S, h = nv / 2, *l = malloc(2 * wide * sizeof *l);
+  size_t nl = 0, nr = 0;
   if (!l) LATENS_ERROR("latens_pc_rat: no memory", LATENS_ENOMEM);
-  size_t *r = l + (c->I > c->S ? c->I : c->S);
+  size_t *r = l + wide;
   int st = region(c, vars, h, depth - 1, l, &nl);
   if (!st) st = region(c, vars + h, nv - h, depth - 1, r, &nr);
   size_t *prods = malloc(nl * nr * sizeof *prods);
-  if (!st && !prods) st = LATENS_ENOMEM;
+  if (!st && !prods) {
+    st = LATENS_ENOMEM;
+    latens_error("latens_pc_rat: no memory", __FILE__, __LINE__, st);
+  }
   for (size_t a = 0; a < nl && !st; a++) /* every pair of the children's units */
     for (size_t b = 0; b < nr && !st; b++) {
       size_t two[2] = {l[a], r[b]};
@@ -70,13 +74,20 @@ int latens_pc_rat_alloc(size_t n, size_t depth, size_t reps, size_t S, size_t I,
   if (n == 0 || reps == 0 || S == 0 || I == 0 || depth > 30)
     LATENS_ERRORF(LATENS_EINVAL, "%s: need n, reps, S, I >= 1 and depth <= 30 (n %zu, depth %zu, "
                   "reps %zu, S %zu, I %zu)", fn, n, depth, reps, S, I);
-  size_t wmax = (S > I ? S : I) * (S > I ? S : I);
+  /* A region yields S sums, or I inputs when it is a leaf (depth 0, or a single variable):
+   * a product layer has at most wide^2 children and the root at most reps * wide. */
+  const size_t wide = S > I ? S : I, wmax = latens_mul_size(wide, wide);
+  const size_t ntop = latens_mul_size(reps, wide), nw = wmax > ntop ? wmax : ntop;
+  if (wmax == 0 || ntop == 0 || latens_mul_size(nw, sizeof(double)) == 0 ||
+      latens_mul_size(n, sizeof(size_t)) == 0)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: sizes overflow (n %zu, reps %zu, S %zu, I %zu)", fn, n, reps,
+                  S, I);
   rat_ctx c = {latens_pc_alloc(n, NULL), S, I, rng, NULL, NULL};
-  size_t *vars = malloc(n * sizeof *vars), *tops = malloc(reps * S * sizeof *tops), nt = 0;
-  c.buf = malloc((n + wmax) * sizeof *c.buf);
-  c.w = malloc((wmax > reps * S ? wmax : reps * S) * sizeof *c.w);
+  size_t *vars = malloc(n * sizeof *vars), *tops = malloc(ntop * sizeof *tops), nt = 0;
+  c.buf = malloc(n * sizeof *c.buf); /* a leaf region's inputs, at most n */
+  c.w = malloc(nw * sizeof *c.w);
   int st = c.pc && vars && tops && c.buf && c.w ? LATENS_OK : LATENS_ENOMEM;
-  if (st) latens_error("latens_pc_rat_alloc: no memory", __FILE__, __LINE__, st);
+  if (st && c.pc) latens_error("latens_pc_rat_alloc: no memory", __FILE__, __LINE__, st);
   for (size_t r = 0; r < reps && !st; r++) {
     for (size_t j = 0; j < n; j++) vars[j] = j;
     for (size_t j = n; j-- > 1;) { /* a random split order per repetition */

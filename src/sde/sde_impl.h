@@ -47,6 +47,7 @@ LATENS_INTERNAL int sde_callback_failed(int rc, const char *what, double t);
 
 /* Draw one step's increments (m of dW, and m of dZ when dz != NULL) of step h. */
 LATENS_INTERNAL void sde_draw_step(latens_rng *r, size_t m, double h, double *dw, double *dz);
+LATENS_INTERNAL void sde_scale_step(const double *z, size_t m, double h, double *dw, double *dz);
 
 /* Advance one path over the output grid (fixed steps), from t[k0] to t[k1] writing X and W
  * columns k0+1..k1 (X, W column pointers at stride ldx, ldw; W may be NULL; wacc m values of

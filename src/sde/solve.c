@@ -50,12 +50,22 @@ void sde_stats_step(latens_sde_stats *st, double h) {
   if (h > st->max_step) st->max_step = h;
 }
 
+/* dZ = I_(1,0) = h/2 (dW + dV/sqrt 3) with dV ~ N(0, h) independent of dW. */
 void sde_draw_step(latens_rng *r, size_t m, double h, double *dw, double *dz) {
   double sh = sqrt(h);
   for (size_t k = 0; k < m; k++) dw[k] = sh * latens_rng_normal(r);
   if (dz)
     for (size_t k = 0; k < m; k++)
       dz[k] = 0.5 * h * (dw[k] + sh * latens_rng_normal(r) * 0.57735026918962576451);
+}
+
+/* sde_draw_step from normals already drawn: z[0..m) for dW, z[m..2m) for dZ. */
+void sde_scale_step(const double *z, size_t m, double h, double *dw, double *dz) {
+  double sh = sqrt(h);
+  for (size_t k = 0; k < m; k++) dw[k] = sh * z[k];
+  if (dz)
+    for (size_t k = 0; k < m; k++)
+      dz[k] = 0.5 * h * (dw[k] + sh * z[m + k] * 0.57735026918962576451);
 }
 
 int latens_sde_brownian_draw(latens_rng *rng, size_t m, size_t n, double h, double *dW,
@@ -167,10 +177,25 @@ int sde_fixed_span(sde_ws *w, const double *t, size_t k0, size_t k1, double *x, 
       if (s) return s;
       ns = 0;
     }
+    /* normals in bulk for up to `per` steps, in the order sde_draw_step draws them (dW's m,
+     * then dZ's m), so the path is the one single draws give */
+    const size_t nz = dz ? 2 * m : m, per = nz <= SDE_ZBUF ? SDE_ZBUF / nz : 0;
+    const double *z = NULL;
+    size_t avail = 0;
     for (size_t i = 0; i < ns; i++) {
       double tc = t[k] + (double)i * dt;
       double h = i + 1 < ns ? dt : t[k + 1] - tc;
-      sde_draw_step(r, m, h, dw, dz);
+      if (!per) {
+        sde_draw_step(r, m, h, dw, dz);
+      } else {
+        if (!avail) {
+          avail = ns - i < per ? ns - i : per;
+          latens_rng_fill_normal(r, w->zbuf, avail * nz, 0.0, 1.0);
+          z = w->zbuf;
+        }
+        sde_scale_step(z, m, h, dw, dz);
+        z += nz, avail--;
+      }
       int s = sde_step(w, tc, h, x, dw, dz, NULL);
       if (s) return s;
       for (size_t q = 0; q < m; q++) wacc[q] += dw[q];

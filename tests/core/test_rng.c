@@ -128,7 +128,7 @@ END_TEST
 
 START_TEST(reproducible_streams) {
   /* Oracle: bitwise equality.  Two streams started alike give the same mixed sequence; a
-   * struct copy forks the stream (cached normal included); bulk fills equal single draws. */
+   * struct copy forks the stream; bulk fills equal single draws. */
   latens_rng a, b;
   latens_rng_init(&a, 42, 7), latens_rng_init(&b, 42, 7);
   double p[4] = {0.1, 0.2, 0.3, 0.4};
@@ -147,7 +147,7 @@ START_TEST(reproducible_streams) {
     latens_rng_categorical(&a, p, 4, &ca), latens_rng_categorical(&b, p, 4, &cb);
     ck_assert_uint_eq(ca, cb);
   }
-  latens_rng_normal(&a); /* leaves the second Box-Muller variate cached */
+  latens_rng_normal(&a);
   latens_rng c = a;
   for (int i = 0; i < 20; i++) ck_assert_double_eq(latens_rng_normal(&a), latens_rng_normal(&c));
   double bulk[101], single[101];
@@ -253,7 +253,7 @@ END_TEST
 static void expect_bad_draw(double got, int status, const latens_rng *r, const latens_rng *before) {
   ck_assert(isnan(got));
   ck_assert_int_eq(latens_last_error(NULL), status);
-  ck_assert_int_eq(memcmp(r, before, sizeof *r), 0); /* counter, buffer and cached normal */
+  ck_assert_int_eq(memcmp(r, before, sizeof *r), 0); /* counter and buffer */
   latens_clear_error();
 }
 
@@ -635,6 +635,128 @@ START_TEST(rng_bad_input) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------- the ziggurat normal */
+
+#include "../../src/core/rng_ziggurat.h"
+
+START_TEST(ziggurat_tables) {
+  /* Oracle: the defining equations of the 256-layer ziggurat (Marsaglia & Tsang 2000),
+   * evaluated here in long double from the closed forms f(x) = exp(-x^2/2) and
+   * integral_r^inf f = sqrt(pi/2) erfc(r/sqrt 2): every layer has area V, the top one ends at
+   * f = 1, F = f(X), and K is the fast-accept bound floor(2^53 X[i+1]/X[i]). */
+  const long double r = ZIG_R, v = r * expl(-0.5L * r * r) + sqrtl(M_PI / 2) * erfcl(r / sqrtl(2));
+  ck_assert_double_eq_tol(ZIG_V, (double)v, 1e-15 * ZIG_V);
+  long double X[257];
+  for (int i = 0; i < 256; i++) X[i] = ldexpl(ZIG_W[i], 53);
+  X[256] = 0;
+  ck_assert_double_eq_tol((double)X[1], ZIG_R, 1e-15 * ZIG_R);
+  int bad = 0;
+  for (int i = 0; i < 256; i++) bad += ZIG_W[256 + i] != -ZIG_W[i]; /* the signed half */
+  for (int i = 0; i <= 256; i++) {
+    long double f = expl(-0.5L * X[i] * X[i]);
+    if (fabsl(f - ZIG_F[i]) > 1e-15L * f) bad++;
+  }
+  ck_assert_int_eq(bad, 0);
+  ck_assert(ZIG_F[256] == 1.0);
+  /* base strip: X[0] f(r) = V; layer i >= 1: X[i] (F[i+1] - F[i]) = V */
+  ck_assert_double_eq_tol((double)(X[0] * ZIG_F[1]), (double)v, 1e-13 * (double)v);
+  for (int i = 1; i < 256; i++) {
+    long double area = X[i] * ((long double)ZIG_F[i + 1] - ZIG_F[i]);
+    if (fabsl(area - v) > 1e-11L * v) bad++;
+    /* the tables' X are the long double X rounded to double (relative error 2^-53 each),
+     * so their ratio can move K by up to 2 at the 2^53 scale; floor adds 1 */
+    uint64_t k = (uint64_t)floorl(ldexpl(X[i + 1] / X[i], 53));
+    if (k > ZIG_K[i] + 3 || k + 3 < ZIG_K[i]) bad++;
+  }
+  ck_assert_int_eq(bad, 0);
+  ck_assert(ZIG_K[255] == 0); /* the top layer always takes the wedge test */
+}
+END_TEST
+
+START_TEST(normal_million_ks_and_tails) {
+  /* Oracles: Kolmogorov-Smirnov against Phi (closed form through erfc) on 10^6 draws with
+   * the 1e-3 critical value, moments against their closed-form sampling sds (5 sd), lag-1
+   * correlation against N(0, 1/n), and the counts in the tail bins [3, r), [r, 4), [4, 4.5),
+   * [4.5, 5), [5, inf) of |z| on 4 10^6 draws (r = 3.654, where the ziggurat switches to its
+   * exact tail sampler) by chi-square against 2 (Phi(b) - Phi(a)) with the 1e-3 critical value. */
+  enum { N = 1000000, NT = 4000000, CH = 100000 };
+  double *x = malloc(NT * sizeof *x), mean, var;
+  latens_rng r;
+  latens_rng_init(&r, 20261128, 3);
+  ck_assert_int_eq(latens_rng_fill_normal(&r, x, N, 0.0, 1.0), LATENS_OK);
+  mean_var(x, N, &mean, &var);
+  double s3 = 0, s4 = 0, c1 = 0;
+  for (int i = 0; i < N; i++) {
+    double d = x[i] - mean;
+    s3 += d * d * d, s4 += d * d * d * d;
+    if (i) c1 += (x[i] - mean) * (x[i - 1] - mean);
+  }
+  double skew = s3 / N / pow(var, 1.5), kurt = s4 / N / (var * var) - 3.0, rho = c1 / (N - 1) / var;
+  ck_assert_double_eq_tol(mean, 0.0, 5 / sqrt(N));
+  ck_assert_double_eq_tol(var, 1.0, 5 * sqrt(2.0 / N));
+  ck_assert_double_eq_tol(skew, 0.0, 5 * sqrt(6.0 / N));
+  ck_assert_double_eq_tol(kurt, 0.0, 5 * sqrt(24.0 / N));
+  ck_assert_msg(fabs(rho) < 5 / sqrt(N), "lag-1 correlation %g", rho);
+  double par[2] = {0.0, 1.0};
+  double ks = ks_stat(x, N, cdf_normal, par);
+  ck_assert_msg(ks < KS_CRIT_1E3 / sqrt(N), "normal KS D = %g on %d draws", ks, N);
+  /* tails, drawn in chunks through both interfaces */
+  for (size_t i = 0; i < NT; i += CH) {
+    if ((i / CH) % 2) latens_rng_fill_normal(&r, x + i, CH, 0.0, 1.0);
+    else
+      for (size_t j = i; j < i + CH; j++) x[j] = latens_rng_normal(&r);
+  }
+  const double edge[6] = {3.0, ZIG_R, 4.0, 4.5, 5.0, INFINITY};
+  double obs[5] = {0}, expct[5], pos = 0, neg = 0;
+  for (size_t i = 0; i < NT; i++) {
+    double a = fabs(x[i]);
+    if (a < 3.0) continue;
+    for (int b = 0; b < 5; b++)
+      if (a < edge[b + 1]) {
+        obs[b]++;
+        break;
+      }
+    if (x[i] > 0) pos++;
+    else neg++;
+  }
+  for (int b = 0; b < 5; b++)
+    expct[b] = NT * (erfc(edge[b] / M_SQRT2) - erfc(edge[b + 1] / M_SQRT2));
+  int df;
+  double stat = chisq(obs, expct, 5, &df);
+  ck_assert_msg(stat < gsl_cdf_chisq_Qinv(1e-3, df), "tail chi2 %g on %d df", stat, df);
+  /* beyond 4 sigma alone: Poisson count, 5 sd */
+  double e4 = NT * erfc(4.0 / M_SQRT2), o4 = obs[2] + obs[3] + obs[4];
+  ck_assert_msg(fabs(o4 - e4) < 5 * sqrt(e4), "%g draws beyond 4 sd, expected %g", o4, e4);
+  /* the tails are symmetric: a sign bias would show as pos - neg ~ N(0, pos + neg) */
+  ck_assert_msg(fabs(pos - neg) < 5 * sqrt(pos + neg), "tail signs %g vs %g", pos, neg);
+  free(x);
+}
+END_TEST
+
+START_TEST(fill_normal_equals_single_draws) {
+  /* Oracle: bitwise equality with successive single draws, including the stream state after
+   * (so draws of any kind continue alike), for fills of 1..1200 values (across the bulk
+   * batches and through the ziggurat's wedge and tail), starting at every word offset. */
+  int bad = 0;
+  for (int t = 0; t < 400; t++) {
+    latens_rng a, b;
+    latens_rng_init(&a, (uint64_t)t * 977, (uint64_t)t);
+    for (int k = 0; k < t % 5; k++) latens_rng_uint32(&a);
+    b = a;
+    size_t n = 1 + (size_t)(t * 37) % 1200;
+    double x[1200], y[1200];
+    latens_rng_fill_normal(&a, x, n, 0.25, 1.5);
+    for (size_t i = 0; i < n; i++) y[i] = 0.25 + 1.5 * latens_rng_normal(&b);
+    bad += memcmp(x, y, n * sizeof *x) != 0 || memcmp(&a, &b, sizeof a) != 0;
+    latens_rng_fill_uniform(&a, x, n);
+    for (size_t i = 0; i < n; i++) y[i] = latens_rng_uniform(&b);
+    bad += memcmp(x, y, n * sizeof *x) != 0 || memcmp(&a, &b, sizeof a) != 0;
+    bad += latens_rng_uint32(&a) != latens_rng_uint32(&b);
+  }
+  ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
 Suite *rng_suite(void) {
   Suite *s = suite_create("rng");
   TCase *tc = tcase_create("rng");
@@ -652,6 +774,9 @@ Suite *rng_suite(void) {
   tcase_add_test(tc, thread_count_independence);
   tcase_add_test(tc, gsl_adaptor);
   tcase_add_test(tc, rng_bad_input);
+  tcase_add_test(tc, ziggurat_tables);
+  tcase_add_test(tc, normal_million_ks_and_tails);
+  tcase_add_test(tc, fill_normal_equals_single_draws);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -88,9 +88,104 @@ START_TEST(test_rat_and_factorized_normalised) {
   latens_pc_em_options_default(&o);
   o.epochs = 5, o.patience = 0;
   latens_pc_em_result res;
+  latens_vec *ll = latens_vec_alloc(50);
+  double before = 0.0, after = 0.0;
+  ck_assert_int_eq(latens_pc_loglik(rat, X, ll, NULL), LATENS_OK);
+  for (size_t i = 0; i < 50; i++) before += LATENS_VEC(ll, i) / 50.0;
   ck_assert_int_eq(latens_pc_em(rat, X, NULL, &o, &r, NULL, &res), LATENS_OK);
+  ck_assert_int_eq(latens_pc_loglik(rat, X, ll, NULL), LATENS_OK);
+  for (size_t i = 0; i < 50; i++) after += LATENS_VEC(ll, i) / 50.0;
+  ck_assert_double_gt(after, before); /* EM's monotone ascent (Dempster et al. 1977) */
   ck_assert_double_le(fabs(total_probability(rat, 9) - 1.0), 1e-12);
-  latens_pc_free(rat), latens_pc_free(fac), latens_mat_free(X);
+  latens_pc_free(rat), latens_pc_free(fac), latens_mat_free(X), latens_vec_free(ll);
+}
+END_TEST
+
+/* Oracle: brute-force enumeration (sum over all states = 1) for region graphs whose leaves
+ * hand up I > S units: depth 0 (the root mixes reps * I factorised inputs), one variable,
+ * and a depth beyond log2(n) (single-variable leaf regions under inner ones).  These shapes
+ * once wrote past the root's children buffer, sized for reps * S.  Sizes whose products
+ * overflow are refused, not allocated short. */
+START_TEST(test_rat_leaf_shapes) {
+  latens_rng r;
+  latens_rng_init(&r, 5, 0);
+  const size_t shapes[4][5] = {{4, 0, 5, 1, 3}, {1, 2, 3, 1, 4}, {5, 4, 2, 2, 3}, {3, 1, 6, 1, 2}};
+  for (int t = 0; t < 4; t++) {
+    latens_pc *rat = NULL;
+    const size_t *a = shapes[t];
+    ck_assert_int_eq(latens_pc_rat_alloc(a[0], a[1], a[2], a[3], a[4], &r, &rat), LATENS_OK);
+    ck_assert_double_le(fabs(total_probability(rat, a[0]) - 1.0), 1e-12);
+    latens_pc_free(rat);
+  }
+  latens_pc *big = NULL;
+  latens_error_quiet_begin();
+  int st = latens_pc_rat_alloc(4, 1, 2, (size_t)1 << 33, 2, &r, &big);
+  latens_error_quiet_end();
+  ck_assert_int_eq(st, LATENS_EINVAL);
+  ck_assert_ptr_null(big);
+}
+END_TEST
+
+/* Oracle: brute force.  The Chow-Liu circuit is deterministic, so its MAP completion is the
+ * most probable completion: over all 2^3 completions of the hidden variables (evaluated by
+ * loglik), the MAP one has the largest log p(x) and equals the max-product value logp. */
+START_TEST(test_cltree_map_is_exact) {
+  uint64_t s = 24;
+  const size_t n = 6, N = 300, R = 20;
+  latens_pc_hclt *g = learn_random_hclt(n, 2, 1, 1.0, &s);
+  latens_mat *X = latens_mat_alloc(N, n), *Q = latens_mat_alloc(R, n), *C = latens_mat_alloc(8, n);
+  learn_sample_hclt(g, N, &s, X, NULL);
+  latens_pc_hclt *c = NULL;
+  latens_pc *pc = NULL;
+  ck_assert_int_eq(latens_pc_cltree_fit(X, 0.1, &c), LATENS_OK);
+  ck_assert_int_eq(latens_pc_hclt_to_circuit(c, &pc), LATENS_OK);
+  for (size_t i = 0; i < R; i++) /* hide variables 1, 3, 4 of the first R rows */
+    for (size_t j = 0; j < n; j++)
+      LATENS_MAT(Q, i, j) = j == 1 || j == 3 || j == 4 ? NAN : LATENS_MAT(X, i, j);
+  latens_vec *lp = latens_vec_alloc(R), *lc = latens_vec_alloc(8), *lq = latens_vec_alloc(1);
+  ck_assert_int_eq(latens_pc_map(pc, Q, lp, NULL), LATENS_OK);
+  double worst = 0.0;
+  size_t wrong = 0;
+  for (size_t i = 0; i < R; i++) {
+    for (size_t x = 0; x < 8; x++)
+      for (size_t j = 0; j < n; j++) {
+        size_t bit = j == 1 ? 0 : j == 3 ? 1 : j == 4 ? 2 : 3;
+        LATENS_MAT(C, x, j) = bit < 3 ? (double)((x >> bit) & 1) : LATENS_MAT(X, i, j);
+      }
+    ck_assert_int_eq(latens_pc_loglik(pc, C, lc, NULL), LATENS_OK);
+    double best = -INFINITY;
+    for (size_t x = 0; x < 8; x++) best = fmax(best, LATENS_VEC(lc, x));
+    latens_mat row = latens_mat_submatrix(Q, i, 0, 1, n);
+    ck_assert_int_eq(latens_pc_loglik(pc, &row, lq, NULL), LATENS_OK);
+    worst = fmax(worst, fmax(fabs(LATENS_VEC(lq, 0) - best), fabs(LATENS_VEC(lp, i) - best)));
+    for (size_t j = 0; j < n; j++) wrong += !(j == 1 || j == 3 || j == 4) && LATENS_MAT(Q, i, j) != LATENS_MAT(X, i, j);
+  }
+  ck_assert_uint_eq(wrong, 0); /* evidence kept */
+  ck_assert_double_le(worst, 1e-12);
+  latens_vec_free(lp), latens_vec_free(lc), latens_vec_free(lq);
+  latens_mat_free(X), latens_mat_free(Q), latens_mat_free(C);
+  latens_pc_free(pc), latens_pc_hclt_free(c), latens_pc_hclt_free(g);
+}
+END_TEST
+
+/* Oracle: the documented contract (latens/pc_learn.h): the circuit builder, LVD and the PIC
+ * take binary HCLTs only, and refuse a categorical one with LATENS_EUNIMPL instead of
+ * reading its (absent) Bernoulli leaves. */
+START_TEST(test_categorical_refused) {
+  const size_t ncat[3] = {3, 2, 4};
+  latens_pc_hclt *h = latens_pc_hclt_alloc_cat(3, ncat, 2, 1, NULL);
+  ck_assert_ptr_nonnull(h);
+  latens_pc *pc = NULL;
+  latens_mat *X = latens_mat_alloc(4, 3), *Z = latens_mat_alloc(4, 3);
+  latens_rng r;
+  latens_rng_init(&r, 6, 0);
+  latens_error_quiet_begin();
+  ck_assert_int_eq(latens_pc_hclt_to_circuit(h, &pc), LATENS_EUNIMPL);
+  ck_assert_int_eq(latens_pc_hclt_fit_latents(h, X, Z, 0.1), LATENS_EUNIMPL);
+  ck_assert_int_eq(latens_pc_hclt_teacher_kmeans(h, X, 2, &r, Z), LATENS_EUNIMPL);
+  latens_error_quiet_end();
+  ck_assert_ptr_null(pc);
+  latens_mat_free(X), latens_mat_free(Z), latens_pc_hclt_free(h);
 }
 END_TEST
 
@@ -100,6 +195,9 @@ Suite *learn_circuit_suite(void) {
   tcase_add_test(tc, test_hclt_circuit_equals_enumeration);
   tcase_add_test(tc, test_cltree_circuit_deterministic);
   tcase_add_test(tc, test_rat_and_factorized_normalised);
+  tcase_add_test(tc, test_rat_leaf_shapes);
+  tcase_add_test(tc, test_cltree_map_is_exact);
+  tcase_add_test(tc, test_categorical_refused);
   suite_add_tcase(s, tc);
   return s;
 }

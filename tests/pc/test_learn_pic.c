@@ -149,6 +149,76 @@ START_TEST(test_pic_train_improves) {
 }
 END_TEST
 
+static int stop_now(void *user, const char *what, double done, double total) {
+  (void)user, (void)what, (void)done, (void)total;
+  return 1;
+}
+
+/* Oracle: a run of 20 steps.  The learning rate depends on the step number only, so a
+ * 60-step run interrupted at its first validation (step 20) has made exactly the same
+ * steps; it returns LATENS_EINTERRUPTED and keeps the best parameters, bit for bit those
+ * the 20-step run keeps. */
+START_TEST(test_pic_train_interrupted_keeps_best) {
+  latens_pc_pic *a = make_pic(LATENS_QUAD_TRAPEZOID, 12), *b = make_pic(LATENS_QUAD_TRAPEZOID, 12);
+  latens_mat *X = data5(200, 13);
+  latens_pc_pic_train_options o;
+  latens_pc_pic_train_options_default(&o);
+  o.K = 8, o.batch = 50, o.steps = 20, o.validate = 20, o.lr = 0.02;
+  latens_rng ra, rb;
+  latens_rng_init(&ra, 14, 0), latens_rng_init(&rb, 14, 0);
+  ck_assert_int_eq(latens_pc_pic_train(a, X, NULL, &o, &ra, NULL, NULL), LATENS_OK);
+  latens_progress stop = {stop_now, NULL};
+  o.steps = 60;
+  latens_error_quiet_begin();
+  int st = latens_pc_pic_train(b, X, NULL, &o, &rb, &stop, NULL);
+  latens_error_quiet_end();
+  ck_assert_int_eq(st, LATENS_EINTERRUPTED);
+  const size_t np = latens_pc_pic_nparams(a);
+  ck_assert_int_eq(memcmp(latens_pc_pic_params(a), latens_pc_pic_params(b), np * sizeof(double)), 0);
+  latens_mat_free(X), latens_pc_pic_free(a), latens_pc_pic_free(b);
+}
+END_TEST
+
+/* Oracle: the contracts of latens_pc_pic_alloc and _materialize on malformed input.  Each
+ * call is refused with its status and nothing is written: a non-finite Fourier scale, an
+ * empty interval, networks whose sizes overflow, and non-finite parameters (writable
+ * through latens_pc_pic_params), which used to give NaN tables and LATENS_OK. */
+START_TEST(test_pic_bad_input) {
+  latens_pc_pic_options o;
+  latens_rng r;
+  latens_rng_init(&r, 9, 0);
+  latens_error_quiet_begin();
+  latens_pc_pic_options_default(&o), o.sigma = INFINITY;
+  ck_assert_ptr_null(latens_pc_pic_alloc(5, chain5, &o, &r));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EDOM);
+  latens_pc_pic_options_default(&o), o.sigma = NAN;
+  ck_assert_ptr_null(latens_pc_pic_alloc(5, chain5, &o, &r));
+  latens_pc_pic_options_default(&o), o.a = 1.0, o.b = -1.0;
+  ck_assert_ptr_null(latens_pc_pic_alloc(5, chain5, &o, &r));
+  latens_pc_pic_options_default(&o), o.hidden = (size_t)1 << 40;
+  ck_assert_ptr_null(latens_pc_pic_alloc(5, chain5, &o, &r));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EINVAL);
+  latens_pc_pic_options_default(&o), o.fourier = SIZE_MAX / 2 + 1;
+  ck_assert_ptr_null(latens_pc_pic_alloc(5, chain5, &o, &r));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EINVAL);
+
+  latens_pc_pic *p = make_pic(LATENS_QUAD_TRAPEZOID, 10);
+  latens_pc_hclt *m = latens_pc_hclt_alloc(5, 4, 1, chain5);
+  ck_assert_int_eq(latens_pc_pic_materialize(p, 4, m), LATENS_OK);
+  double root0 = m->root[0], *t = latens_pc_pic_params(p);
+  const size_t np = latens_pc_pic_nparams(p);
+  for (size_t k = 0; k < np; k += np / 5) { /* a NaN or Inf in any block */
+    double v = t[k];
+    t[k] = k % 2 ? INFINITY : NAN;
+    ck_assert_int_eq(latens_pc_pic_materialize(p, 4, m), LATENS_ENOTFINITE);
+    t[k] = v;
+  }
+  ck_assert_double_eq(m->root[0], root0); /* refused before writing */
+  latens_error_quiet_end();
+  latens_pc_hclt_free(m), latens_pc_pic_free(p);
+}
+END_TEST
+
 Suite *learn_pic_suite(void) {
   Suite *s = suite_create("learn_pic");
   TCase *tc = tcase_create("pic");
@@ -157,6 +227,8 @@ Suite *learn_pic_suite(void) {
   tcase_add_test(tc, test_pic_gradient_fd);
   tcase_add_test(tc, test_adam_first_step);
   tcase_add_test(tc, test_pic_train_improves);
+  tcase_add_test(tc, test_pic_bad_input);
+  tcase_add_test(tc, test_pic_train_interrupted_keeps_best);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,0 +1,46 @@
+/* core/rng_impl.h: what rng.c and rng_kernels.c share.  Not installed. */
+#ifndef LATENS_RNG_IMPL_H
+#define LATENS_RNG_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <latens/rng.h>
+
+/* Multipliers and Weyl key increments of Philox4x32 (Salmon et al. 2011, table 2). */
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+/* Compute the block at r->ctr into r->buf and advance the counter (the one refill rule). */
+void rng_refill(latens_rng *r);
+
+/* The next uint64 of the stream (latens_rng_uint64 without the call through the PLT). */
+static inline uint64_t rng_u64(latens_rng *r) {
+  if (r->used > 2) {
+    uint32_t lo;
+    if (r->used == 3) {
+      lo = r->buf[3];
+      rng_refill(r);
+    } else {
+      rng_refill(r);
+      lo = r->buf[r->used++];
+    }
+    return (uint64_t)lo | (uint64_t)r->buf[r->used++] << 32;
+  }
+  uint64_t v = (uint64_t)r->buf[r->used] | (uint64_t)r->buf[r->used + 1] << 32;
+  r->used += 2;
+  return v;
+}
+
+/* k 2^-53 for the top 53 bits k of w, k = 0 mapped to 2^-54 (see latens_rng_uniform). */
+static inline double rng_u01(uint64_t w) {
+  uint64_t k = w >> 11;
+  return k ? (double)k * 0x1p-53 : 0x1p-54;
+}
+
+/* Bulk fills behind the public latens_rng_fill_* (arguments already checked). */
+void rng_fill_normal_bulk(latens_rng *r, double *x, size_t n, double mu, double sigma);
+void rng_fill_uniform_bulk(latens_rng *r, double *x, size_t n);
+
+#endif

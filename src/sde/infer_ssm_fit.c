@@ -1,0 +1,351 @@
+/* sde/infer_ssm_fit.c: parameter estimation for latens_sde_ssm — maximum likelihood through
+ * the exact Kalman, EKF or UKF likelihood, particle likelihood with common random numbers,
+ * and Monte Carlo SDE matching; standard errors from the observed information of the
+ * Gaussian likelihood.  Parameters are (model->theta, r); only the flagged ones move. */
+#include "infer_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  latens_sde_ssm *s;
+  int method;
+  const latens_sde_data *y;
+  size_t nf;      /* free parameters */
+  size_t *idx;    /* their indices in (theta, r) */
+  double *full;   /* ntheta + 1 */
+  double *lo, *hi;
+} fit_ctx;
+
+/* Write the free values x into the model and r; a value outside its domain fails. */
+static int set_free(fit_ctx *c, const double *x) {
+  const size_t k = c->s->model->ntheta;
+  for (size_t i = 0; i < c->nf; i++) c->full[c->idx[i]] = x[i];
+  if (!isfinite(c->full[k]) || !(c->full[k] > 0)) return LATENS_EDOM;
+  int st = k ? latens_sde_model_set_params(c->s->model, c->full, k) : LATENS_OK;
+  if (!st) c->s->r = c->full[k];
+  return st;
+}
+
+/* -loglik at x by `method`; NaN (not a failure) where the trial point is not admissible. */
+static int negll(fit_ctx *c, int method, const double *x, double *f) {
+  double ll = NAN;
+  *f = NAN;
+  latens_error_quiet_begin();
+  int st = set_free(c, x);
+  if (!st) st = latens_sde_ssm_filter(c->s, method, 0, c->y, NULL, NULL, &ll);
+  latens_error_quiet_end();
+  if (st == LATENS_ENOMEM) return st;
+  if (!st && isfinite(ll)) *f = -ll;
+  return LATENS_OK;
+}
+
+static int mle_fdf(const double *x, size_t n, void *user, double *f, double *grad) {
+  fit_ctx *c = user;
+  int st = negll(c, c->method, x, f);
+  if (st || !grad || !isfinite(*f)) return st;
+  double *xp = c->full + c->s->model->ntheta + 1; /* scratch of nf values */
+  for (size_t i = 0; i < n; i++) {
+    /* f carries the ODE's ~1e-10 relative noise: h ~ 1e-4 keeps its share of the gradient
+     * near 1e-6 |f| / |x| while the O(h^2) truncation stays below it. */
+    double h = 1e-4 * fmax(fabs(x[i]), 1e-2), fp, fm;
+    memcpy(xp, x, n * sizeof *xp);
+    xp[i] = x[i] + h;
+    if ((st = negll(c, c->method, xp, &fp))) return st;
+    xp[i] = x[i] - h;
+    if ((st = negll(c, c->method, xp, &fm))) return st;
+    /* Next to a domain bound one side is not admissible: one-sided there. */
+    grad[i] = isfinite(fp) && isfinite(fm) ? (fp - fm) / (2 * h)
+              : isfinite(fp)               ? (fp - *f) / h
+                                           : (*f - fm) / h;
+  }
+  return LATENS_OK;
+}
+
+static int pf_f(const double *x, size_t n, void *user, double *f, double *grad) {
+  (void)n, (void)grad;
+  return negll(user, LATENS_SDE_FILTER_PF, x, f);
+}
+
+/* Standard errors over the free parameters from a central-difference Hessian of -loglik by
+ * `method` at x; se (nf) left NaN when the stencil leaves the domain or H is not PD. */
+static void hessian_se(fit_ctx *c, int method, const double *x, double *se) {
+  const size_t n = c->nf;
+  double *H = malloc((n * n + 3 * n) * sizeof *H), *h = H + n * n, *xp = h + n, f0, f[4];
+  for (size_t i = 0; i < n; i++) se[i] = NAN;
+  if (!H || negll(c, method, x, &f0) || !isfinite(f0)) goto done;
+  for (size_t i = 0; i < n; i++) {
+    h[i] = 1e-4 * fmax(fabs(x[i]), 1e-2);
+    if (!(x[i] - 2 * h[i] > c->lo[i]) || !(x[i] + 2 * h[i] < c->hi[i])) goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j <= i; j++) {
+      for (int q = 0; q < 4; q++) {
+        memcpy(xp, x, n * sizeof *xp);
+        if (i == j) {
+          xp[i] += (q == 0 ? 2 : q == 3 ? -2 : 0) * h[i];
+        } else {
+          xp[i] += (q & 1 ? -1 : 1) * h[i];
+          xp[j] += (q & 2 ? -1 : 1) * h[j];
+        }
+        if (negll(c, method, xp, &f[q])) goto done;
+      }
+      H[i + j * n] = H[j + i * n] = i == j ? (f[0] - 2 * f0 + f[3]) / (4 * h[i] * h[i])
+                                           : (f[0] - f[1] - f[2] + f[3]) / (4 * h[i] * h[j]);
+    }
+  latens_mat Hm = latens_mat_view(H, n, n, n);
+  latens_chol_options o;
+  latens_chol_options_default(&o);
+  o.max_tries = 0;
+  latens_error_quiet_begin();
+  int st = !latens_all_finite(H, n * n) || latens_chol_decomp(&Hm, &o, NULL) ||
+           latens_chol_invert(&Hm, &Hm);
+  latens_error_quiet_end();
+  for (size_t i = 0; !st && i < n; i++) se[i] = sqrt(H[i + i * n]);
+done:
+  free(H);
+}
+
+static void ctx_free(fit_ctx *c) { free(c->idx), free(c->full); }
+
+static int ctx_init(const char *fn, latens_sde_ssm *s, int method, const int *fit,
+                    int allow_none, const latens_sde_data *y, fit_ctx *c) {
+  memset(c, 0, sizeof *c);
+  if (!s || !s->model || !y) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
+  const size_t k = s->model->ntheta, np = k + 1;
+  c->s = s, c->method = method, c->y = y;
+  c->idx = malloc(np * sizeof *c->idx);
+  c->full = malloc(4 * np * sizeof *c->full);
+  if (!c->idx || !c->full) {
+    ctx_free(c);
+    LATENS_ERRORF(LATENS_ENOMEM, "%s: out of memory", fn);
+  }
+  c->lo = c->full + 2 * np, c->hi = c->lo + np;
+  memcpy(c->full, s->model->theta, k * sizeof *c->full);
+  c->full[k] = s->r;
+  for (size_t i = 0; i < np; i++) {
+    int on = fit ? fit[i] != 0 : (i < k || s->kind == LATENS_SDE_READOUT_GAUSSIAN);
+    if (!on) continue;
+    if (i == k && s->kind != LATENS_SDE_READOUT_GAUSSIAN) {
+      ctx_free(c);
+      LATENS_ERRORF(LATENS_EINVAL, "%s: r is not a parameter of a Poisson readout", fn);
+    }
+    c->lo[c->nf] = i < k ? s->model->theta_lo[i] : 0.0;
+    c->hi[c->nf] = i < k ? s->model->theta_hi[i] : INFINITY;
+    c->idx[c->nf++] = i;
+  }
+  if (c->nf == 0 && !allow_none) {
+    ctx_free(c);
+    LATENS_ERRORF(LATENS_EINVAL, "%s: no parameter to estimate", fn);
+  }
+  for (size_t i = 0; i < c->nf; i++) {
+    double v = c->full[c->idx[i]];
+    if (!(v > c->lo[i] && v < c->hi[i])) {
+      const char *nm = c->idx[i] < k ? s->model->theta_name[c->idx[i]] : "r";
+      ctx_free(c);
+      LATENS_ERRORF(LATENS_EDOM, "%s: the start %s = %g is not strictly inside its domain (%g, %g)",
+                    fn, nm, v, c->lo[i], c->hi[i]);
+    }
+  }
+  return LATENS_OK;
+}
+
+/* Write the estimate and the standard errors (over the Gaussian likelihood `semethod`). */
+static void finish(fit_ctx *c, const double *x, int semethod, latens_sde_ssm_fit_result *res) {
+  const size_t k = c->s->model->ntheta;
+  if (res->se) {
+    for (size_t i = 0; i <= k; i++) res->se[i] = NAN;
+  }
+  if (res->se && c->nf) {
+    double *sef = malloc(c->nf * sizeof *sef);
+    for (size_t i = 0; i <= k; i++) res->se[i] = NAN;
+    if (sef) {
+      hessian_se(c, semethod, x, sef);
+      for (size_t i = 0; i < c->nf; i++) res->se[c->idx[i]] = sef[i];
+    }
+    free(sef);
+  }
+  set_free(c, x); /* the hessian stencil moved them */
+}
+
+static int gauss_method(const latens_sde_ssm *s, int method) {
+  if (s->model->linear) return LATENS_SDE_FILTER_KALMAN;
+  return method == LATENS_SDE_FILTER_UKF ? LATENS_SDE_FILTER_UKF : LATENS_SDE_FILTER_EKF;
+}
+
+int latens_sde_ssm_fit(latens_sde_ssm *s, latens_sde_filter_method method, const int *fit,
+                       const latens_optim_options *opt, const latens_sde_data *y,
+                       latens_sde_ssm_fit_result *res) {
+  static const char fn[] = "latens_sde_ssm_fit";
+  if (!res) LATENS_ERRORF(LATENS_EINVAL, "%s: res is NULL", fn);
+  res->loglik = res->objective = NAN, res->iterations = 0, res->converged = 0;
+  if ((int)method < 0 || (int)method > LATENS_SDE_FILTER_PF)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: unknown method %d", fn, (int)method);
+  double ll0;
+  int st = latens_sde_ssm_filter(s, method, 0, y, NULL, NULL, &ll0); /* reports bad input */
+  if (st) return st;
+  fit_ctx c;
+  if ((st = ctx_init(fn, s, method, fit, 0, y, &c))) return st;
+  double *x = malloc(2 * c.nf * sizeof *x);
+  if (!x) {
+    ctx_free(&c);
+    LATENS_ERRORF(LATENS_ENOMEM, "%s: out of memory", fn);
+  }
+  for (size_t i = 0; i < c.nf; i++) x[i] = x[c.nf + i] = c.full[c.idx[i]];
+  latens_optim_options o;
+  latens_optim_options_default(&o);
+  if (opt) o = *opt;
+  latens_optim_result r = {.x = x};
+  if (method == LATENS_SDE_FILTER_PF) {
+    o.method = LATENS_OPTIM_SIMPLEX;
+    if (o.max_iter > 2000) o.max_iter = 2000;
+    o.step = 0.5, o.xtol = 1e-3, o.ftol = 0; /* the f rule stops early on a noisy surface */
+    st = latens_optim_minimize(pf_f, x, c.nf, &c, c.lo, c.hi, &o, &r);
+  } else {
+    /* The likelihood is an ODE solution (rtol 1e-9) differenced in theta: below ~1e-10 in
+     * relative f the line search only chases that noise, evaluating the same points. */
+    if (o.ftol < 1e-10) o.ftol = 1e-10;
+    if (o.gtol < 1e-5) o.gtol = 1e-5;
+    st = latens_optim_minimize(mle_fdf, x, c.nf, &c, c.lo, c.hi, &o, &r);
+    if (st == LATENS_ENOPROG && r.grad_norm <= 1e-4 * fmax(1.0, fabs(r.f))) {
+      latens_clear_error(); /* finite-difference gradient flat to its own noise */
+      st = LATENS_OK;
+    }
+  }
+  if (!st || st == LATENS_EMAXITER) {
+    res->objective = -r.f, res->loglik = -r.f;
+    res->iterations = r.iterations, res->converged = !st;
+    finish(&c, x, gauss_method(s, method), res);
+  } else {
+    set_free(&c, x + c.nf); /* leave the start in place */
+  }
+  free(x);
+  ctx_free(&c);
+  return st;
+}
+
+/* ---------------------------------------------------------------- SDE matching */
+
+typedef struct {
+  fit_ctx *c;
+  latens_sde_match *w;
+  double *R, *gth; /* p x p readout noise; ntheta gradient */
+} match_ctx;
+
+static int match_loss(match_ctx *m, const double *coef, double r, double *f, double *gcoef,
+                      double *gth) {
+  const latens_sde_ssm *s = m->c->s;
+  for (size_t i = 0; i < s->p * s->p; i++) m->R[i] = i % (s->p + 1) ? 0.0 : r;
+  latens_sde_readout ro = {LATENS_SDE_READOUT_GAUSSIAN, s->p, s->C, NULL, m->R};
+  return latens_sde_match_loss_mc(m->w, s->model, s->m0, s->P0, &ro, m->c->y, s->nsamples,
+                                  s->seed, coef, f, gcoef, gth);
+}
+
+/* Variables: the free parameters, then the spline coefficients. */
+static int match_fdf(const double *v, size_t nv, void *user, double *f, double *grad) {
+  match_ctx *m = user;
+  fit_ctx *c = m->c;
+  const size_t k = c->s->model->ntheta, nf = c->nf;
+  int wantth = 0;
+  (void)nv;
+  for (size_t i = 0; grad && i < nf; i++) wantth |= c->idx[i] < k;
+  *f = NAN;
+  latens_error_quiet_begin(); /* trial points may leave the domain */
+  int st = set_free(c, v);
+  if (!st)
+    st = match_loss(m, v + nf, c->s->r, f, grad ? grad + nf : NULL, wantth ? m->gth : NULL);
+  for (size_t i = 0; !st && grad && i < nf; i++) {
+    if (c->idx[i] < k) {
+      grad[i] = m->gth[c->idx[i]];
+      continue;
+    }
+    double r = c->s->r, h = 1e-5 * r, fp, fm; /* r by central differences of the estimate */
+    st = match_loss(m, v + nf, r + h, &fp, NULL, NULL);
+    if (!st) st = match_loss(m, v + nf, r - h, &fm, NULL, NULL);
+    grad[i] = (fp - fm) / (2 * h);
+  }
+  latens_error_quiet_end();
+  if (st == LATENS_ENOMEM) return st;
+  if (st) *f = NAN; /* outside the domain: the line search shortens the step */
+  return LATENS_OK;
+}
+
+static int match_outputs(const match_ctx *m, const double *coef, double *mean, double *var) {
+  const size_t n = m->c->s->model->d, T = m->c->y->T;
+  double *S = var ? malloc(latens_mul_size(T, n * n) * sizeof *S) : NULL;
+  if (var && !S) LATENS_ERRORF(LATENS_ENOMEM, "latens_sde_ssm_fit_matching: out of memory");
+  int st = latens_sde_match_posterior(m->w, coef, T, m->c->y->t, mean, S);
+  for (size_t q = 0; !st && var && q < T; q++)
+    for (size_t i = 0; i < n; i++) var[i + q * n] = S[q * n * n + i * (n + 1)];
+  free(S);
+  return st;
+}
+
+int latens_sde_ssm_fit_matching(latens_sde_ssm *s, const int *fit, const latens_optim_options *opt,
+                                const latens_sde_data *y, latens_sde_ssm_fit_result *res,
+                                double *mean, double *var) {
+  static const char fn[] = "latens_sde_ssm_fit_matching";
+  if (!res) LATENS_ERRORF(LATENS_EINVAL, "%s: res is NULL", fn);
+  res->loglik = res->objective = NAN, res->iterations = 0, res->converged = 0;
+  if (s && (s->stationary || s->kind != LATENS_SDE_READOUT_GAUSSIAN))
+    LATENS_ERRORF(LATENS_EUNIMPL, "%s: SDE matching needs a given prior (stationary = 0) and a "
+                  "Gaussian readout", fn);
+  int st = latens_sde_ssm_filter(s, LATENS_SDE_FILTER_EKF, 0, y, NULL, NULL, NULL);
+  if (st) return st;
+  fit_ctx c;
+  if ((st = ctx_init(fn, s, LATENS_SDE_FILTER_EKF, fit, 1, y, &c))) return st;
+  match_ctx m = {&c, latens_sde_match_alloc(s->model->d, s->t0, y, &s->match), NULL, NULL};
+  const size_t nc = m.w ? latens_sde_match_ncoef(m.w) : 0, nv = c.nf + nc;
+  double *v = m.w ? malloc((2 * nv + s->p * s->p + s->model->ntheta + 1) * sizeof *v) : NULL;
+  if (!v) {
+    st = m.w ? LATENS_ENOMEM : latens_last_error(NULL);
+    if (m.w) latens_errorf(__FILE__, __LINE__, st, "%s: out of memory", fn);
+    goto out;
+  }
+  double *lo, *hi;
+  m.R = v + 2 * nv, m.gth = m.R + s->p * s->p;
+  double *box = malloc(2 * nv * sizeof *box);
+  if (!box) {
+    st = LATENS_ENOMEM;
+    latens_errorf(__FILE__, __LINE__, st, "%s: out of memory", fn);
+    goto out;
+  }
+  lo = box, hi = box + nv;
+  for (size_t i = 0; i < nv; i++) lo[i] = -INFINITY, hi[i] = INFINITY;
+  for (size_t i = 0; i < c.nf; i++) v[i] = c.full[c.idx[i]], lo[i] = c.lo[i], hi[i] = c.hi[i];
+  for (size_t i = 0; i < s->p * s->p; i++) m.R[i] = i % (s->p + 1) ? 0.0 : s->r;
+  latens_sde_readout ro = {LATENS_SDE_READOUT_GAUSSIAN, s->p, s->C, NULL, m.R};
+  st = latens_sde_match_init(m.w, &ro, y, v + c.nf);
+  latens_optim_options o;
+  latens_optim_options_default(&o);
+  if (opt) o = *opt;
+  latens_optim_result r = {.x = v};
+  double *start = malloc((c.nf + 1) * sizeof *start);
+  if (!start && !st) st = LATENS_ENOMEM;
+  if (!st) memcpy(start, v, c.nf * sizeof *v);
+  if (!st) st = latens_optim_minimize(match_fdf, v, nv, &m, lo, hi, &o, &r);
+  if (st == LATENS_ENOPROG && r.grad_norm <= 1e-4 * fmax(1.0, fabs(r.f))) {
+    latens_clear_error(); /* flat to rounding at a stationary point */
+    st = LATENS_OK;
+  }
+  if (!st || st == LATENS_EMAXITER) {
+    res->objective = -r.f, res->iterations = r.iterations, res->converged = !st;
+    set_free(&c, v);
+    int s2 = match_outputs(&m, v + c.nf, mean, var);
+    finish(&c, v, gauss_method(s, LATENS_SDE_FILTER_EKF), res);
+    latens_error_quiet_begin();
+    latens_sde_ssm_filter(s, gauss_method(s, LATENS_SDE_FILTER_EKF), 0, y, NULL, NULL,
+                          &res->loglik);
+    latens_error_quiet_end();
+    if (s2 && !st) st = s2;
+  } else if (start) {
+    set_free(&c, start);
+  }
+  free(start), free(box);
+out:
+  free(v);
+  latens_sde_match_free(m.w);
+  ctx_free(&c);
+  return st;
+}

@@ -184,7 +184,7 @@ static int cat_component(const latens_pc_hclt *h, size_t m, latens_pc *pc, size_
     const double *tab = h->cat + (m * h->catoff[n] + h->catoff[j]) * K;
     for (size_t k = 0; k < K && !st; k++) {
       size_t leaf, nk = 0;
-      st = latens_pc_add_categorical(pc, j, tab + k * nc, nc, &leaf);
+      st = latens_pc_add_categorical(pc, j, tab + k * nc, &leaf);
       kids[nk++] = leaf;
       for (size_t q = 0; q < n; q++)
         if (par[q] == (long)j) kids[nk++] = ids[q * K + k];

@@ -16,8 +16,10 @@ static const char usage_body[] =
     "observed at the data's times through a linear readout x = C z + N(0, r I) (--obs\n"
     "gaussian) or x ~ Poisson(exp(C z)) (--obs poisson).  The data file has the time in its\n"
     "first column and one column per observed component; missing values (NA, empty) are\n"
-    "allowed.  The parameters are the model's (by name) and r, the observation noise.\n"
-    "(--model ou without the options below keeps the latent-OU interface: kappa,mu,sigma,r.)\n\n"
+    "allowed.  The parameters are the model's (by name) and r, the observation noise\n"
+    "variance (named r_obs when the model has a parameter r).\n"
+    "(--model ou alone keeps the latent-OU interface, kappa,mu,sigma,r; with any option of\n"
+    "this engine, e.g. --obs gaussian, it is the built-in ou: theta,mu,sigma and r.)\n\n"
     "Options:\n"
     "  --data FILE        observations (CSV or whitespace-separated; '-' is standard input)\n"
     "  --column LIST      value columns, by name or 1-based number (default: 2..p+1)\n"
@@ -50,8 +52,11 @@ static const char fit_text[] =
 
 static const char states_text[] =
     "%s mean and standard deviation of each latent component at the observation times, as\n"
-    "CSV (time,value(s),mean,sd per component) or with --json, at the given parameters.\n"
-    "  --method M         kalman (linear models), ekf (default otherwise), ukf, pf%s\n";
+    "CSV (time,value(s),mean,sd per component) or with --json, at the given parameters;\n"
+    "loglik is the method's (kalman exact, ekf/ukf Gaussian approximation, pf unbiased\n"
+    "estimate, sde-matching its bound).\n"
+    "  --method M         kalman (default for linear models), ekf (default otherwise), ukf,\n"
+    "                     pf (default for --obs poisson)%s\n";
 
 enum {
   OPT_DATA = 256, OPT_COLUMN, OPT_MODEL, OPT_PLUGIN, OPT_DIM, OPT_PARAMS, OPT_FITP, OPT_OBS,
@@ -139,6 +144,7 @@ typedef struct {
   double *C, *m0, *P0, *t, *x, *full; /* full: np values */
   int *fit;
   char **vname; /* p value column names */
+  const char *rname; /* the observation noise: "r", or "r_obs" when the model has an r */
   latens_table *tab;
 } grun;
 
@@ -149,11 +155,11 @@ static void grun_free(grun *g) {
 }
 
 static const char *pname(const grun *g, size_t k) {
-  return k < g->md->ntheta ? g->md->theta_name[k] : "r";
+  return k < g->md->ntheta ? g->md->theta_name[k] : g->rname;
 }
 
 static long param_index(const grun *g, const char *name) {
-  if (!strcmp(name, "r")) return (long)g->md->ntheta;
+  if (!strcmp(name, g->rname)) return (long)g->md->ntheta;
   return latens_sde_model_param_index(g->md, name);
 }
 
@@ -175,6 +181,7 @@ static int make_model(const cli_common *c, const gargs *a, grun *g) {
   }
   if (!g->md) return cli_fail(c, CLI_EUSAGE, "%s", cli_last_error());
   g->d = g->md->d, g->np = g->md->ntheta + 1;
+  g->rname = latens_sde_model_param_index(g->md, "r") < 0 ? "r" : "r_obs";
   g->full = malloc(g->np * sizeof *g->full), g->fit = calloc(g->np, sizeof *g->fit);
   if (!g->full || !g->fit) return cli_fail(c, CLI_EMODEL, "out of memory");
   memcpy(g->full, g->md->theta, g->md->ntheta * sizeof *g->full);
@@ -201,7 +208,7 @@ static int parse_params(const cli_common *c, const char *spec, grun *g, int *hav
       rc = cli_fail(c, CLI_EUSAGE, "--params: '%s' is not a finite number (parameter %s)",
                     eq ? eq + 1 : tok, pname(g, (size_t)k));
     else if ((size_t)k == g->np - 1 && !(g->full[k] > 0))
-      rc = cli_fail(c, CLI_EUSAGE, "--params: r = %g must be > 0", g->full[k]);
+      rc = cli_fail(c, CLI_EUSAGE, "--params: %s = %g must be > 0", g->rname, g->full[k]);
     if ((size_t)k == g->np - 1) *have_r = 1;
     pos = (size_t)k + 1;
   }
@@ -226,7 +233,8 @@ static int parse_fitp(const cli_common *c, const gargs *a, grun *g) {
       rc = cli_fail(c, CLI_EUSAGE, "--fit-params: model '%s' has no parameter '%s'", g->md->name,
                     tok);
     else if ((size_t)k + 1 == g->np && a->obs != LATENS_SDE_READOUT_GAUSSIAN)
-      rc = cli_fail(c, CLI_EUSAGE, "--fit-params: r is not a parameter of --obs poisson");
+      rc = cli_fail(c, CLI_EUSAGE, "--fit-params: %s is not a parameter of --obs poisson",
+                    g->rname);
     else
       g->fit[k] = 1;
   }
@@ -492,13 +500,29 @@ static int write_states(const cli_common *c, const grun *g, const latens_sde_ssm
   return cli_out_close(out, 1, c) ? CLI_EUSAGE : CLI_OK;
 }
 
+/* SDE matching takes the prior as given: OU's stationary law at the current values. */
+static void matching_prior(grun *g, latens_sde_ssm *s) {
+  if (!s->stationary) return;
+  s->stationary = 0;
+  double th = g->md->theta[0], sg = g->md->theta[2];
+  g->m0[0] = g->md->theta[1], g->P0[0] = th > 0 ? sg * sg / (2 * th) : 1.0;
+}
+
 static int states_run(const cli_common *c, const gargs *a, grun *g, latens_sde_ssm *s, int smooth) {
-  const char *mname = a->method ? a->method : g->md->linear ? "kalman" : "ekf";
+  const char *mname = a->method                                 ? a->method
+                      : a->obs == LATENS_SDE_READOUT_POISSON ? "pf"
+                      : g->md->linear                        ? "kalman"
+                                                             : "ekf";
   int m = latens_sde_filter_method_from_name(mname), matching = 0;
   if (m < 0 && smooth && !strcmp(mname, "sde-matching")) matching = 1;
   else if (m < 0)
     return cli_fail(c, CLI_EUSAGE, "--method %s is not a %s method (kalman|ekf|ukf|pf%s)", mname,
                     smooth ? "smoothing" : "filtering", smooth ? "|sde-matching" : "");
+  if (matching && (g->md->noise != LATENS_SDE_NOISE_ADDITIVE || a->obs != LATENS_SDE_READOUT_GAUSSIAN))
+    return cli_fail(c, CLI_EUSAGE, "--method sde-matching needs additive noise and --obs gaussian "
+                    "(model '%s'): use ekf, ukf or pf", g->md->name);
+  if (m != LATENS_SDE_FILTER_PF && a->obs != LATENS_SDE_READOUT_GAUSSIAN)
+    return cli_fail(c, CLI_EUSAGE, "--obs poisson needs --method pf");
   if (m == LATENS_SDE_FILTER_KALMAN && !g->md->linear)
     return cli_fail(c, CLI_EUSAGE, "--method kalman needs a linear model ('%s' is not: use ekf, "
                     "ukf or pf)", g->md->name);
@@ -511,6 +535,7 @@ static int states_run(const cli_common *c, const gargs *a, grun *g, latens_sde_s
   cli_progress bar;
   cli_progress_init(&bar, c);
   if (matching) { /* the posterior for the given parameters: nothing is estimated */
+    matching_prior(g, s);
     int *none = calloc(g->np, sizeof *none);
     latens_sde_ssm_fit_result r = {0};
     latens_optim_options o;
@@ -524,6 +549,10 @@ static int states_run(const cli_common *c, const gargs *a, grun *g, latens_sde_s
     st = latens_sde_ssm_filter(s, (latens_sde_filter_method)m, smooth, &y, mean, var, &ll);
   }
   cli_progress_done(&bar);
+  if (st == LATENS_EMAXITER) { /* the best posterior found is still the answer asked for */
+    if (!c->quiet) fprintf(stderr, "%s: warning: iteration limit reached\n", c->prog);
+    st = LATENS_OK;
+  }
   int rc = st ? cli_fail(c, cli_exit_code(st), "%s", cli_last_error())
               : write_states(c, g, s, matching ? "sde-matching" : mname, ll, iters, mean, var);
   free(mean);
@@ -586,6 +615,12 @@ static int fit_run(const cli_common *c, const gargs *a, grun *g, latens_sde_ssm 
   if (!pf && !mle && !matching)
     return cli_fail(c, CLI_EUSAGE, "--method %s is not a fitting method (mle|pf|sde-matching)",
                     a->method);
+  if (matching && (g->md->noise != LATENS_SDE_NOISE_ADDITIVE || a->obs != LATENS_SDE_READOUT_GAUSSIAN))
+    return cli_fail(c, CLI_EUSAGE, "--method sde-matching needs additive noise and --obs gaussian "
+                    "('%s' has %s noise): use mle or pf", g->md->name,
+                    g->md->noise == LATENS_SDE_NOISE_ADDITIVE ? "additive" : "state-dependent");
+  if (mle && a->obs != LATENS_SDE_READOUT_GAUSSIAN)
+    return cli_fail(c, CLI_EUSAGE, "--obs poisson needs --method pf");
   int any = 0;
   for (size_t k = 0; k < g->np; k++) any |= g->fit[k];
   if (!any) return cli_fail(c, CLI_EUSAGE, "--fit-params: nothing to estimate");
@@ -594,11 +629,7 @@ static int fit_run(const cli_common *c, const gargs *a, grun *g, latens_sde_ssm 
                                    ? LATENS_SDE_FILTER_KALMAN
                                : a->filter && !strcmp(a->filter, "ukf") ? LATENS_SDE_FILTER_UKF
                                                                         : LATENS_SDE_FILTER_EKF;
-  if (matching && s->stationary) s->stationary = 0; /* matching takes the prior as given */
-  if (matching && !a->z0 && !strcmp(g->md->name, "ou")) { /* stationary at the start values */
-    double th = g->md->theta[0], sg = g->md->theta[2];
-    g->m0[0] = g->md->theta[1], g->P0[0] = th > 0 ? sg * sg / (2 * th) : 1.0;
-  }
+  if (matching) matching_prior(g, s);
   latens_sde_data y = {g->T, g->p, g->t, g->x, g->p};
   latens_sde_ssm_fit_result r = {0};
   double *se = malloc(g->np * sizeof *se);

@@ -86,8 +86,8 @@ int main(void) {
         } else {
           size_t nd = ndiff(g, ref, p);
           same[v] += nd == 0;
-          printf("%-11s %-7s %12zu %9.3f %9s | %zu / %zu\n", nets[q], vname[v], nd, sec, nd ? "" : "identical",
-                 shd(pag, g), shd(pag, ref));
+          printf("%-11s %-7s %12zu %9.3f %9s | %zu / %zu\n", nets[q], vname[v], nd, sec,
+                 nd ? "" : "identical", shd(pag, g), shd(pag, ref));
         }
         latens_causal_graph_free(g);
         latens_causal_citest_free(t);

@@ -10,5 +10,5 @@ module latens
   implicit none
   public
   ! The helpers the modules share stay out of the user's namespace.
-  private :: latens_f_begin, latens_f_end, latens_f_fail, latens_size_ok
+  private :: latens_f_begin, latens_f_end, latens_f_fail
 end module latens

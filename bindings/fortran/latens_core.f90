@@ -16,6 +16,7 @@
 !   `handle` component is the C pointer: read it only to call the C API directly.
 module latens_core
   use, intrinsic :: iso_c_binding
+  use, intrinsic :: iso_fortran_env, only: error_unit
   implicit none
   private
 
@@ -75,7 +76,7 @@ module latens_core
   end interface
   ! For the other latens_* modules (not part of the user-facing API).
   public :: latens_f_begin, latens_f_end, latens_f_fail, latens_c_string, latens_f_string
-  public :: latens_mat_view, latens_vec_view, latens_size_ok
+  public :: latens_mat_view, latens_vec_view
 
   interface
      function c_strlen(s) bind(c, name='strlen')
@@ -292,8 +293,10 @@ contains
        call latens_error_quiet_end()
        stat = int(status)
     else if (status /= LATENS_OK) then
-       error stop 'latens: ' // what // ': ' // latens_last_error_message() // ' (' // &
-            latens_strerror(int(status)) // ')'
+       ! Fortran 2008 wants a constant stop code, so the message goes on the line before.
+       write(error_unit, '(a)') 'latens: ' // what // ': ' // latens_last_error_message() // &
+            ' (' // latens_strerror(int(status)) // ')'
+       error stop 1
     end if
   end subroutine latens_f_end
 
@@ -306,12 +309,6 @@ contains
          int(status, c_int))
     latens_f_fail = int(status, c_int)
   end function latens_f_fail
-
-  !> .true. when n is a valid size (>= 0); wrappers use it before converting to size_t.
-  logical function latens_size_ok(n)
-    integer, intent(in) :: n
-    latens_size_ok = n >= 0
-  end function latens_size_ok
 
   ! ------------------------------------------------------------------ views
 

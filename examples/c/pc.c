@@ -1,12 +1,10 @@
 /* examples/c/pc.c: learn a probabilistic circuit on binary survey data and query it.
- *
  * A hidden Chow-Liu tree (HCLT) is learnt from the NLTCS training split (16 yes/no
  * disability indicators), scored on the test split beside the fully factorised baseline,
- * and then asked two questions about a test respondent whose last 8 answers are hidden:
- * the probability of the 8 answers we do see, and the most likely completion (MAP).
- * The example checks itself by brute force: the circuit sums to 1 over all 2^16 answer
- * patterns, and the marginal of the evidence equals the sum over its 2^8 completions.
- *   usage: pc [DATA_DIR]   (default: $LATENS_SRCDIR/data, else ./data) */
+ * and asked about a test respondent whose last 8 answers are hidden: the probability of the
+ * 8 answers we see, and the most likely completion (MAP).  Checked by brute force: the
+ * circuit sums to 1 over all 2^16 answer patterns, and the marginal of the evidence equals
+ * the sum over its 2^8 completions.   usage: pc [DATA_DIR]  (default: $LATENS_SRCDIR/data) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

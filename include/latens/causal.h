@@ -249,7 +249,8 @@ LATENS_EXPORT int latens_causal_pc(latens_causal_citest *t, const latens_causal_
  * i --> j is oriented i --> j and a forbidden i --> j (explicit or by tiers) gets an arrowhead
  * at i only (in an ancestral graph an adjacency with i an ancestor of j is i --> j, so the
  * arrowhead is all that is licensed); no rule then puts an arrowhead over a tail from k.  A
- * required pair that the tests separate stays nonadjacent.  *out: a PAG (-->, <->, o->, o-o).  Use a caching test: FCI repeats tests.
+ * required pair that the tests separate stays nonadjacent.  *out: a PAG (-->, <->, o->, o-o).
+ * Use a caching test: FCI repeats tests.  Other rule variants: latens_causal_fci_rules.
  * progress may be NULL: called per skeleton level, per batch of edges of the Possible-D-SEP
  * stage ("fci possible-d-sep", done/total edges) and per orientation round; non-zero stops
  * with LATENS_EINTERRUPTED and no graph. */
@@ -267,7 +268,8 @@ enum {
    * R8 on one order of each neighbour pair, and R9/R10 on semi-directed reachability from
    * any neighbour whose mark at a is not an arrow.  Not sound: R9/R10 can put a tail with
    * no licence (b o-o a o-> c, b and c nonadjacent, gives a --> c).  Use with
-   * fci_pdsep = 2 to reproduce causal-learn's whole run. */
+   * fci_pdsep = 2 to reproduce causal-learn's whole run.  Knowledge is applied as in the
+   * default (Tetrad's marks, without the extra tail causal-learn puts for a forbidden edge). */
   LATENS_CAUSAL_FCI_RULES_CAUSALLEARN = 1
 };
 

@@ -4,7 +4,16 @@
  * materialised by quadrature.
  *
  * Data: an N x n column-major matrix (latens_mat), one sample per row, entries 0 or 1; NaN
- * means missing (that variable is marginalised) wherever a routine says so.
+ * means missing (that variable is marginalised) wherever a routine says so.  HCLTs also take
+ * categorical data (codes 0..ncat[j]-1 stored as doubles; latens_pc_hclt_alloc_cat,
+ * latens_pc_mutual_info_cat, latens_pc_hclt_structure_cat); binary stays the fast path.
+ *
+ * Threads: latens_pc_hclt_loglik and _accumulate cut the rows into fixed chunks run in
+ * parallel with OpenMP (one workspace per thread; counts added in chunk order), so results
+ * do not depend on the thread count.  Their GEMMs call the BLAS from inside that parallel
+ * region, so the chunks run in parallel only when OpenBLAS's pool has one thread
+ * (OPENBLAS_NUM_THREADS=1 or openblas_set_num_threads(1)); otherwise the BLAS's threads do
+ * the GEMMs and the chunks run one after another (one level of parallelism per call).
  *
  * HCLT (Liu & Van den Broeck, NeurIPS 2021): every observed X_j has a latent Z_j with K
  * states; the latents follow a tree (the Chow-Liu tree of the data) and Z_j emits X_j through

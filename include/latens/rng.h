@@ -19,12 +19,15 @@
  * Distributions and their costs in 32-bit words:
  *   uniform        (0, 1): k 2^-53 from the top 53 bits of a uint64 (k = 0 maps to 2^-54),
  *                  so never 0 or 1; one uint64.
- *   normal         Box-Muller on two uniforms, both variates used (the second is cached).
- *                  Chosen over the ziggurat because its consumption is fixed (one block per
- *                  pair of normals), so bulk fills equal repeated single draws and the output
- *                  does not depend on vector width or on rejection counts; it evaluates
- *                  log, sqrt, sin and cos in scalar libm, never libmvec.  |z| <= 8.6 (the
- *                  smallest uniform is 2^-54), a truncation of probability ~1e-17.
+ *   normal         a 256-layer ziggurat (Marsaglia & Tsang 2000) with exact tail sampling
+ *                  beyond r = 3.6542 (Marsaglia 1964).  Each attempt takes one uint64: its
+ *                  low 8 bits pick the layer, bit 8 the sign, the top 53 bits the abscissa
+ *                  (disjoint bits, so layer and abscissa are independent); 98.5% of attempts
+ *                  are accepted at once, the rest draw uniforms for the wedge or the tail, or
+ *                  restart.  Scalar double arithmetic and scalar libm only, so a value does
+ *                  not depend on vector width.  |z| <= 13.9 (r - log(2^-54)/r, the tail's
+ *                  smallest uniform), a truncation of probability ~1e-43.  Earlier versions
+ *                  drew Box-Muller pairs: seeded normal (and gamma) streams differ from theirs.
  *   exponential    -log(u) / rate.
  *   gamma          Marsaglia & Tsang (2000) squeeze for shape >= 1; for shape < 1 a
  *                  Gamma(shape + 1) draw times u^(1/shape).
@@ -34,8 +37,8 @@
  *                  saddle-point form (see latens_rng_poisson_logpmf), which stays exact to
  *                  rounding for every lambda up to the maximum.
  *   categorical    inversion of the cumulative weights: one uniform per draw.
- * The rejection samplers (gamma, Poisson for lambda >= 10) consume a variable number of
- * words; reproducibility is unaffected because the count depends only on the stream.
+ * The rejection samplers (normal, gamma, Poisson for lambda >= 10) consume a variable number
+ * of words; reproducibility is unaffected because the count depends only on the stream.
  */
 #ifndef LATENS_RNG_H
 #define LATENS_RNG_H
@@ -56,8 +59,8 @@ typedef struct {
   uint32_t ctr[4];   /* next block: its index in ctr[0..1], the stream id in ctr[2..3] */
   uint32_t buf[4];   /* the current block */
   unsigned int used; /* words of buf already consumed (4: none left) */
-  int have_normal;   /* Box-Muller's second variate is waiting in `normal` */
-  double normal;
+  int have_normal;   /* unused since the ziggurat (always 0); kept for the struct's layout */
+  double normal;     /* unused, likewise */
 } latens_rng;
 
 /* The raw bijection: out = Philox4x32-10(ctr, key). */
@@ -76,7 +79,7 @@ LATENS_EXPORT void latens_rng_free(latens_rng *r); /* NULL-safe */
  * probability 2^-64 per pair; splitting can be nested.  child may not alias parent. */
 LATENS_EXPORT int latens_rng_split(latens_rng *child, const latens_rng *parent, uint64_t child_id);
 /* Jump to the position-th uint64 of the stream (word 2 * position), as if that many uint64
- * values had been drawn since init; clears the cached normal. */
+ * values had been drawn since init. */
 LATENS_EXPORT int latens_rng_seek(latens_rng *r, uint64_t position);
 
 /* Draws.  The stream must have been initialised (these functions do not check r). */
@@ -118,8 +121,13 @@ LATENS_EXPORT int latens_rng_categorical(latens_rng *r, const double *p, size_t 
 LATENS_EXPORT int latens_rng_categorical_log(latens_rng *r, const double *logw, size_t n,
                                              size_t *k);
 
-/* Bulk fills: exactly the values n successive single draws would give.  fill_normal checks
- * mu and sigma as latens_rng_gaussian does, returning the status instead of NaN. */
+/* Bulk fills: exactly the values n successive single draws would give (fill_normal: each
+ * mu + sigma * latens_rng_normal(r)), and the stream left exactly where those draws would
+ * leave it, so fills and single draws of any kind can be mixed freely.  They compute many
+ * Philox blocks at once (AVX2 where the CPU has it; integer arithmetic, so the words are the
+ * same) and are several times faster per value: prefer them for more than a few values.
+ * fill_normal checks mu and sigma as latens_rng_gaussian does, returning the status instead
+ * of NaN. */
 LATENS_EXPORT int latens_rng_fill_uniform(latens_rng *r, double *x, size_t n);
 LATENS_EXPORT int latens_rng_fill_normal(latens_rng *r, double *x, size_t n, double mu,
                                          double sigma);

@@ -428,9 +428,12 @@ LATENS_EXPORT int latens_sde_ssm_fit(latens_sde_ssm *s, latens_sde_filter_method
                                      const int *fit, const latens_optim_options *opt,
                                      const latens_sde_data *y, latens_sde_ssm_fit_result *res);
 
-/* SDE matching (latens_sde_match_loss_mc: additive noise, Gaussian readout) over the flagged
- * parameters (r included, by central differences of the loss) jointly with the spline
- * posterior; the prior must be given (stationary = 0).  With no flag set (fit all zeros)
+/* SDE matching over the flagged parameters jointly with the spline posterior, Gaussian
+ * readout: the closed-form loss (latens_sde_match_loss; Sigma positive definite) for models
+ * with the `linear` callback, the Monte Carlo one (latens_sde_match_loss_mc, s->nsamples
+ * draws, stream s->seed; additive noise) otherwise.  Gradients: exact in the coefficients;
+ * theta through the linear form's central differences (closed form) or the loss's (Monte
+ * Carlo); r by central differences of the loss.  The prior must be given (stationary = 0).  With no flag set (fit all zeros)
  * only the posterior is fitted, for the current parameters.  Writes the estimate as above; when
  * mean / var (d x T) are not NULL, the posterior marginals at the observation times. */
 LATENS_EXPORT int latens_sde_ssm_fit_matching(latens_sde_ssm *s, const int *fit,
@@ -453,6 +456,12 @@ LATENS_EXPORT const char *latens_sde_ou_param_name(int i);
 /* Kalman log-likelihood of 1-D data (y->p == 1) under the OU model at theta. */
 LATENS_EXPORT int latens_sde_ou_loglik(const double *theta, const latens_sde_data *y,
                                        double *loglik);
+
+/* The same log-likelihood and its exact gradient d loglik / d theta (4 values), by forward
+ * differentiation of the scalar filter (closed-form OU transitions).  latens_sde_ou_fit's
+ * MLE uses it.  LATENS_EDOM for theta outside its domain. */
+LATENS_EXPORT int latens_sde_ou_loglik_grad(const double *theta, const latens_sde_data *y,
+                                            double *loglik, double *grad);
 
 typedef enum {
   LATENS_SDE_FIT_MLE = 0,      /* exact Kalman likelihood, L-BFGS */

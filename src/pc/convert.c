@@ -6,7 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Build component m; its root sum's id into *root.  ids: scratch of n*K entries. */
+/* Build component m; its root sum's id into *root.  ids: scratch of n*K entries; kids: of
+ * n + K entries; wt: of K. */
 static int build_component(const latens_pc_hclt *h, size_t m, latens_pc *pc, size_t *ids,
                            size_t *kids, double *wt, size_t *root) {
   const size_t n = h->n, K = h->K;
@@ -18,20 +19,21 @@ static int build_component(const latens_pc_hclt *h, size_t m, latens_pc *pc, siz
   for (size_t t = n; t-- > 0 && !st;) {
     size_t j = ord[t], node = m * n + j;
     for (size_t k = 0; k < K && !st; k++) {
-      size_t leaf, nk = 0, id;
+      size_t leaf = 0, nk = 0, id = 0;
       double l = h->leaf[node * K + k];
       /* Exact 0/1 leaves (Chow-Liu trees) become indicators, so determinism is visible. */
       if (l == 0.0 || l == 1.0) st = latens_pc_add_indicator(pc, j, l == 1.0, &leaf);
-      else st = latens_pc_add_bernoulli(pc, j, l, &leaf);
+      else st = latens_pc_add_bernoulli(pc, j, l, &leaf); /* refuses NaN or l outside [0, 1] */
+      if (st) break;
       kids[nk++] = leaf;
       for (size_t c = 0; c < n; c++)
         if (par[c] == (long)j) kids[nk++] = ids[c * K + k];
-      if (!st && nk > 1) st = latens_pc_add_product(pc, kids, nk, &id);
+      if (nk > 1) st = latens_pc_add_product(pc, kids, nk, &id);
       else id = leaf;
-      wt[k] = (double)id; /* the product of state k, kept until the sums are made */
+      kids[n + k] = id; /* the product of state k (past the <= n children), until the sums */
     }
-    for (size_t k = 0; k < K; k++) kids[k] = (size_t)wt[k];
     if (st) break;
+    for (size_t k = 0; k < K; k++) kids[k] = kids[n + k];
     if (par[j] < 0) {
       st = latens_pc_add_sum(pc, kids, h->root + m * K, K, root);
       break;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -160,9 +161,16 @@ int latens_pc_hclt_randomize(latens_pc_hclt *h, double perturb, latens_rng *rng)
 /* Threading: the rows are cut into fixed chunks (chunk_rows depends on the model and N only),
  * each chunk is one thread's work with its own workspace, and the expected counts of the
  * chunks are added to the caller's in chunk order, so results do not depend on the number of
- * threads.  The GEMMs inside run on the BLAS's own pool: with more than one OpenMP thread,
- * give OpenBLAS's pthread build one thread (OPENBLAS_NUM_THREADS=1 or
- * openblas_set_num_threads), or the two pools oversubscribe the cores. */
+ * threads.  The GEMMs inside call the BLAS from the OpenMP threads, so one level of
+ * parallelism is picked per call: chunks in parallel only when OpenBLAS's own pool has one
+ * thread (OPENBLAS_NUM_THREADS=1; Debian's pthread build ignores OpenMP's setting),
+ * otherwise one chunk at a time with the BLAS's threads inside the GEMMs. */
+static int blas_threads(void) {
+  /* read, never set: the pool is the process's, not this call's */
+  int (*get)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  return get ? get() : 1;
+}
+
 typedef struct {
   size_t rows, nch;
   int nt;
@@ -185,7 +193,10 @@ static void chunking_free(chunking *ck) {
 static int chunking_init(chunking *ck, const latens_pc_hclt *h, size_t N) {
   ck->rows = chunk_rows(h, N);
   ck->nch = (N + ck->rows - 1) / ck->rows;
-  int mt = latens_max_threads();
+  /* Threads only pay for themselves past ~1 ms of work per pass (about 2^22 multiply-adds);
+   * below that a parallel region's start and barrier, on a loaded machine, cost more. */
+  double work = (double)N * (double)(h->M * h->n) * (double)(h->K * h->K + 8);
+  int mt = work < 4194304.0 || blas_threads() > 1 ? 1 : latens_max_threads();
   ck->nt = (size_t)mt < ck->nch ? mt : (int)ck->nch;
   if (ck->nt < 1) ck->nt = 1;
   ck->ws = calloc((size_t)ck->nt, sizeof *ck->ws);
@@ -285,10 +296,13 @@ static int accumulate_chunks(const latens_pc_hclt *h, const latens_mat *X, size_
   chunking ck;
   int st = chunking_init(&ck, h, r1 - r0);
   if (st) return st;
+  /* One chunk (a mini-batch) adds straight into c: the same sums as through a zeroed copy
+   * when c starts at zero, and no K^2 n copy per batch. */
+  const int direct = ck.nch == 1;
   latens_pc_hclt_counts **cc = calloc((size_t)ck.nt, sizeof *cc);
   double *ll = malloc((size_t)ck.nt * ck.rows * sizeof *ll);
   for (int t = 0; cc && ll && t < ck.nt; t++)
-    if (!(cc[t] = latens_pc_hclt_counts_alloc(h))) break;
+    if (!(cc[t] = direct ? c : latens_pc_hclt_counts_alloc(h))) break;
   st = cc && ll && cc[ck.nt - 1] ? LATENS_OK : LATENS_ENOMEM;
   if (st) latens_error("latens_pc_hclt_accumulate: no memory", __FILE__, __LINE__, st);
   else {
@@ -296,14 +310,14 @@ static int accumulate_chunks(const latens_pc_hclt *h, const latens_mat *X, size_
     for (size_t q = 0; q < ck.nch; q++) {
       int t = thread_id();
       size_t a = r0 + q * ck.rows, nb = r1 - a < ck.rows ? r1 - a : ck.rows;
-      latens_pc_hclt_counts_zero(cc[t]);
+      if (!direct) latens_pc_hclt_counts_zero(cc[t]);
       latens_pc_hclt_up(h, X, a, nb, ck.ws[t], ll + (size_t)t * ck.rows);
       latens_pc_hclt_down(h, X, a, nb, ck.ws[t], ll + (size_t)t * ck.rows, cc[t]);
 #pragma omp ordered
-      counts_add(c, cc[t]);
+      if (!direct) counts_add(c, cc[t]);
     }
   }
-  for (int t = 0; cc && t < ck.nt; t++) latens_pc_hclt_counts_free(cc[t]);
+  for (int t = 0; cc && !direct && t < ck.nt; t++) latens_pc_hclt_counts_free(cc[t]);
   free(cc), free(ll);
   chunking_free(&ck);
   return st;

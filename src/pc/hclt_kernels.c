@@ -302,18 +302,23 @@ static void down_component(const latens_pc_hclt *h, const latens_mat *X, size_t 
     size_t j = ord[t];
     const double *W = h->trans + (m * n + j) * K * K;
     double *Ej = E + j * blk, *R = Mx + j * blk, *Qp = E + (size_t)par[j] * blk, *T = w->tmp;
-    for (size_t k = 0; k < K; k++)
-      for (size_t i = 0; i < nb; i++) {
-        double d = R[i + k * ld];
-        R[i + k * ld] = d > 0.0 ? Qp[i + k * ld] / d : 0.0;
-      }
+    for (size_t k = 0; k < K; k++) {
+      double *r = R + k * ld;
+      const double *qp = Qp + k * ld;
+#pragma omp simd
+      for (size_t i = 0; i < nb; i++) r[i] = r[i] > 0.0 ? qp[i] / r[i] : 0.0;
+    }
     /* edge counts W .* (R^T E), then Q_j = E .* (R W) written over E */
     latens_dense_mm(1, 0, K, K, nb, 1.0, R, ld, Ej, ld, 0.0, T, K);
     double *ct = c->trans + (m * n + j) * K * K;
     for (size_t q = 0; q < K * K; q++) ct[q] += W[q] * T[q];
     latens_dense_mm(0, 0, nb, K, K, 1.0, R, ld, W, K, 0.0, T, ld);
-    for (size_t k = 0; k < K; k++)
-      for (size_t i = 0; i < nb; i++) Ej[i + k * ld] *= T[i + k * ld];
+    for (size_t k = 0; k < K; k++) {
+      double *e = Ej + k * ld;
+      const double *tk = T + k * ld;
+#pragma omp simd
+      for (size_t i = 0; i < nb; i++) e[i] *= tk[i];
+    }
   }
   for (size_t j = 0; j < n; j++)
     if (h->ncat)

@@ -212,10 +212,12 @@ int latens_pc_pic_materialize(const latens_pc_pic *p, size_t K, latens_pc_hclt *
   }
   normalised_row(f.Or, 1, f.logw, K, out->root, 1);
   out->mix[0] = 1.0, out->fixed_leaves = 0;
+  /* Finite parameters can still overflow a head (|o| near DBL_MAX): exp(Inf - Inf), or a NaN
+   * leaf logit that the clamp above would hide. */
+  int bad = !latens_all_finite(out->trans, latens_mul_size(p->n, K2)) ||
+            !latens_all_finite(out->root, K) || !latens_all_finite(f.L, latens_mul_size(K, p->n));
   fw_free(&f);
-  /* Finite parameters can still overflow a head (|o| near DBL_MAX): exp(Inf - Inf). */
-  if (!latens_all_finite(out->trans, latens_mul_size(p->n, K2)) ||
-      !latens_all_finite(out->root, K))
+  if (bad)
     LATENS_ERRORF(LATENS_ENOTFINITE, "%s: the kernels overflow (a table entry is not finite); "
                   "the network parameters are too large", fn);
   return LATENS_OK;

@@ -1,8 +1,10 @@
 /* sde/ensemble.c: many paths in parallel.
  *
  * Path p always draws from stream (seed, p) and is advanced by exactly the code of a single
- * solve, so a path never depends on the thread count or the schedule; reductions over paths
- * run serially in path order.  Summaries advance all paths together one output interval at
+ * solve, or, for Euler-Maruyama on a built-in scalar model, four paths at a time by the same
+ * arithmetic interleaved (sde_em_steps_group; tests/sde/test_ensemble.c checks bitwise), so a
+ * path never depends on the thread count, the schedule or its neighbours; reductions over
+ * paths run serially in path order.  Summaries advance all paths together one output interval at
  * a time, so memory is O(npaths d) whatever the grid, and quantiles are exact. */
 #include "sde_impl.h"
 
@@ -28,6 +30,7 @@ typedef struct {
   const double *t;
   size_t nt, npaths, d, m;
   int need_dz, nth;
+  int group;             /* paths advance SDE_GROUP at a time (sde_em_steps_group) */
   sde_ws *ws;            /* one per thread */
   double *tbuf;          /* per thread: dw, dz (2m) */
   latens_sde_stats *tst; /* per thread */
@@ -57,6 +60,7 @@ static int ens_init(ens *e, const char *fn, const latens_sde_model *md,
   if (npaths == 0) LATENS_ERRORF(LATENS_EINVAL, "%s: npaths is 0", fn);
   e->md = md, e->opt = opt, e->t = t, e->nt = nt, e->npaths = npaths, e->d = md->d, e->m = md->m;
   e->nth = 1;
+  e->group = !opt->adaptive && opt->scheme == LATENS_SDE_EM && sde_builtin_of(md) != SDE_BUILTIN_NONE;
 #ifdef _OPENMP
   e->nth = opt->threads > 0 ? opt->threads : omp_get_max_threads();
   if ((size_t)e->nth > npaths) e->nth = (int)npaths;
@@ -108,6 +112,19 @@ static int check_rows(const char *fn, const char *name, const latens_mat *M, siz
   return latens_check_mat(fn, name, M, rows, ncol);
 }
 
+/* Record path p's failure (its message is this thread's last error) when it is the lowest
+ * failing path so far. */
+static void ens_note(ens *e, size_t p) {
+  const char *why = NULL;
+  latens_last_error(&why);
+#pragma omp critical(latens_sde_ensemble_msg)
+  if (p < e->msg_path) {
+#pragma omp atomic write
+    e->msg_path = p;
+    snprintf(e->msg, sizeof e->msg, "%s", why ? why : "");
+  }
+}
+
 /* Advance path p over output intervals k0..k1 (writing X/W columns when given). */
 static int ens_path(ens *e, int tid, size_t p, size_t k0, size_t k1, double *X, size_t ldx,
                     double *W, size_t ldw) {
@@ -126,6 +143,36 @@ static int ens_path(ens *e, int tid, size_t p, size_t k0, size_t k1, double *X, 
   return LATENS_OK;
 }
 
+/* SDE_GROUP paths p.. together over intervals k0..k1, as ens_path would advance each; a path
+ * that becomes non-finite is reported (st[q]) and no longer written, though still stepped. */
+static void ens_group(ens *e, int tid, size_t p, size_t k0, size_t k1, latens_mat *X,
+                      latens_mat *W, int *st) {
+  double *x[SDE_GROUP], *wacc[SDE_GROUP];
+  latens_rng *r[SDE_GROUP];
+  const double dt = e->opt->dt, *t = e->t;
+  for (int q = 0; q < SDE_GROUP; q++) {
+    path_state *ps = &e->ps[p + (size_t)q];
+    x[q] = ps->x, wacc[q] = ps->wacc, r[q] = &ps->rng, st[q] = LATENS_OK;
+  }
+  for (size_t k = k0; k < k1; k++) {
+    /* the step count and last step of sde_fixed_span */
+    double nf = ceil((t[k + 1] - t[k]) / dt * (1 - 1e-12));
+    size_t ns = nf < 1 ? 1 : (size_t)nf;
+    sde_em_steps_group(&e->ws[tid], t[k], dt, ns, t[k + 1] - (t[k] + (double)(ns - 1) * dt), x,
+                       r, wacc, &e->tst[tid]);
+    for (int q = 0; q < SDE_GROUP; q++) {
+      if (st[q]) continue;
+      if ((st[q] = sde_x_finite(x[q], 1, t[k + 1]))) {
+        ens_note(e, p + (size_t)q);
+        continue;
+      }
+      size_t pq = p + (size_t)q;
+      if (X) X->data[pq * X->ld + k + 1] = x[q][0];
+      if (W) W->data[pq * W->ld + k + 1] = wacc[q][0];
+    }
+  }
+}
+
 /* Run paths [p0, p1) over intervals k0..k1 in parallel; the first failing path's status. */
 static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_mat *X,
                    latens_mat *W) {
@@ -138,29 +185,29 @@ static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_ma
 #ifdef _OPENMP
     tid = omp_get_thread_num();
 #endif
+    /* units of work: SDE_GROUP paths in group mode (a short last one path by path) */
+    const long unit = e->group ? SDE_GROUP : 1, nu = (lp1 - lp0 + unit - 1) / unit;
 #pragma omp for schedule(dynamic, 8)
-    for (long lp = lp0; lp < lp1; lp++) {
-      size_t p = (size_t)lp, low;
+    for (long u = 0; u < nu; u++) {
+      size_t p = (size_t)(lp0 + u * unit), pend = p + (size_t)unit, low;
+      if (pend > (size_t)lp1) pend = (size_t)lp1;
       /* Skip only paths above a known failure: every path below the lowest failing one
        * still runs, so the reported path and message do not depend on the schedule. */
 #pragma omp atomic read
       low = e->msg_path;
       if (p > low) {
-        e->pstatus[p] = LATENS_OK;
+        for (size_t q = p; q < pend; q++) e->pstatus[q] = LATENS_OK;
         continue;
       }
-      double *xp = X ? X->data + p * X->ld : NULL, *wp = W ? W->data + p * W->ld : NULL;
-      int st = ens_path(e, tid, p, k0, k1, xp, d, wp, m);
-      e->pstatus[p] = st;
-      if (st) {
-        const char *why = NULL;
-        latens_last_error(&why);
-#pragma omp critical(latens_sde_ensemble_msg)
-        if (p < e->msg_path) {
-#pragma omp atomic write
-          e->msg_path = p;
-          snprintf(e->msg, sizeof e->msg, "%s", why ? why : "");
-        }
+      if (pend - p == SDE_GROUP && e->group) {
+        ens_group(e, tid, p, k0, k1, X, W, e->pstatus + p);
+        continue;
+      }
+      for (; p < pend; p++) {
+        double *xp = X ? X->data + p * X->ld : NULL, *wp = W ? W->data + p * W->ld : NULL;
+        int st = ens_path(e, tid, p, k0, k1, xp, d, wp, m);
+        e->pstatus[p] = st;
+        if (st) ens_note(e, p);
       }
     }
   }
@@ -197,8 +244,10 @@ int latens_sde_ensemble(const latens_sde_model *md, const latens_sde_options *op
     memcpy(X->data + p * X->ld, e.ps[p].x, e.d * sizeof(double));
     if (W) memset(W->data + p * W->ld, 0, e.m * sizeof(double));
   }
-  /* blocks of paths between progress reports */
-  size_t block = 64 * (size_t)e.nth;
+  /* blocks of paths between progress reports: at most ~16 parallel regions, since each ends
+   * in a barrier that waits for the slowest thread (costly on a busy machine) */
+  size_t block = 64 * (size_t)e.nth, sixteenth = (npaths + 15) / 16;
+  if (block < sixteenth) block = (sixteenth + SDE_GROUP - 1) / SDE_GROUP * SDE_GROUP;
   for (size_t p0 = 0; p0 < npaths && !s; p0 += block) {
     size_t p1 = p0 + block < npaths ? p0 + block : npaths;
     s = ens_run(&e, p0, p1, 0, nt - 1, X, W);

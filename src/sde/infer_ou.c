@@ -133,22 +133,20 @@ static int negll_std(const double *x, const stdata *d, double *f) {
 
 static int mle_fdf(const double *x, size_t n, void *user, double *f, double *grad) {
   const stdata *d = user;
+  (void)n;
   /* Off the domain (a bound at 0 reached exactly): *f is NaN, which the optimiser treats as
    * a step too long, not as a failure of the whole fit. */
-  if (negll_std(x, d, f) || !grad || !isfinite(*f)) return LATENS_OK;
-  double xp[NP];
-  for (size_t i = 0; i < n; i++) { /* central differences: the likelihood is smooth to ~1e-14 */
-    double h = 1e-6 * fmax(fabs(x[i]), 1e-3), fp, fm;
-    memcpy(xp, x, sizeof xp);
-    xp[i] = x[i] + h;
-    negll_std(xp, d, &fp);
-    xp[i] = x[i] - h;
-    negll_std(xp, d, &fm);
-    /* Next to the boundary (r or sigma -> 0) one side leaves the domain: one-sided then. */
-    grad[i] = isfinite(fp) && isfinite(fm) ? (fp - fm) / (2 * h)
-              : isfinite(fp)               ? (fp - *f) / h
-                                           : (*f - fm) / h;
-  }
+  if (!grad) return negll_std(x, d, f);
+  double ll, g[NP];
+  *f = NAN;
+  for (int i = 0; i < NP; i++)
+    if (!isfinite(x[i]) || (i != 1 && !(x[i] > 0))) return LATENS_OK;
+  latens_error_quiet_begin(); /* trial points may fail */
+  int s = latens_sde_ou_loglik_grad(x, &d->y, &ll, g); /* exact gradient (infer_ou_grad.c) */
+  latens_error_quiet_end();
+  if (s) return LATENS_OK;
+  *f = -ll;
+  for (int i = 0; i < NP; i++) grad[i] = -g[i];
   return LATENS_OK;
 }
 

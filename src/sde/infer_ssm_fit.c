@@ -231,15 +231,52 @@ typedef struct {
   fit_ctx *c;
   latens_sde_match *w;
   double *R, *gth; /* p x p readout noise; ntheta gradient */
+  double *lin;     /* linear models: A, b, Sigma, their gradients and two difference sets */
 } match_ctx;
 
+/* Gradient in theta of the closed-form loss: the loss's gradient in (A, b, Sigma) against
+ * central differences of the model's linear form (exact to rounding for forms quadratic in
+ * theta, such as OU's b = theta mu and Sigma = sigma^2). */
+static int linear_theta_grad(match_ctx *m, const double *gA, const double *gb, const double *gS,
+                             double *gth) {
+  latens_sde_model *md = m->c->s->model;
+  const size_t n = md->d, nn = n * n;
+  double *Ap = m->lin + 6 * nn + 3 * n, *bp = Ap + nn, *Sp = bp + n, *Am = Sp + nn, *bm = Am + nn,
+         *Sm = bm + n;
+  int st = LATENS_OK;
+  for (size_t j = 0; j < md->ntheta && !st; j++) {
+    const double save = md->theta[j], h = 1e-6 * fmax(1.0, fabs(save));
+    md->theta[j] = save + h;
+    st = latens_sde_lti_from_model(md, m->c->s->t0, Ap, bp, Sp);
+    md->theta[j] = save - h;
+    if (!st) st = latens_sde_lti_from_model(md, m->c->s->t0, Am, bm, Sm);
+    md->theta[j] = save;
+    double v = 0;
+    for (size_t i = 0; i < nn; i++) v += gA[i] * (Ap[i] - Am[i]) + gS[i] * (Sp[i] - Sm[i]);
+    for (size_t i = 0; i < n; i++) v += gb[i] * (bp[i] - bm[i]);
+    gth[j] = v / (2 * h);
+  }
+  return st;
+}
+
+/* The matching loss at coef for the current theta and observation noise r: closed form for
+ * models with a linear form, Monte Carlo otherwise. */
 static int match_loss(match_ctx *m, const double *coef, double r, double *f, double *gcoef,
                       double *gth) {
   const latens_sde_ssm *s = m->c->s;
   for (size_t i = 0; i < s->p * s->p; i++) m->R[i] = i % (s->p + 1) ? 0.0 : r;
   latens_sde_readout ro = {LATENS_SDE_READOUT_GAUSSIAN, s->p, s->C, NULL, m->R};
-  return latens_sde_match_loss_mc(m->w, s->model, s->m0, s->P0, &ro, m->c->y, s->nsamples,
-                                  s->seed, coef, f, gcoef, gth);
+  if (!s->model->linear)
+    return latens_sde_match_loss_mc(m->w, s->model, s->m0, s->P0, &ro, m->c->y, s->nsamples,
+                                    s->seed, coef, f, gcoef, gth);
+  const size_t n = s->model->d, nn = n * n;
+  double *A = m->lin, *b = A + nn, *Sg = b + n, *gA = Sg + nn, *gb = gA + nn, *gS = gb + n;
+  int st = latens_sde_lti_from_model(s->model, s->t0, A, b, Sg);
+  latens_sde_lti M = {n, s->t0, A, b, Sg, s->m0, s->P0};
+  latens_sde_lti_grad g = {gA, gb, gS, NULL, NULL, NULL, NULL, NULL};
+  if (!st) st = latens_sde_match_loss(m->w, &M, &ro, m->c->y, coef, f, gcoef, gth ? &g : NULL);
+  if (!st && gth) st = linear_theta_grad(m, gA, gb, gS, gth);
+  return st;
 }
 
 /* Variables: the free parameters, then the spline coefficients. */
@@ -295,9 +332,12 @@ int latens_sde_ssm_fit_matching(latens_sde_ssm *s, const int *fit, const latens_
   if (st) return st;
   fit_ctx c;
   if ((st = ctx_init(fn, s, LATENS_SDE_FILTER_EKF, fit, 1, y, &c))) return st;
-  match_ctx m = {&c, latens_sde_match_alloc(s->model->d, s->t0, y, &s->match), NULL, NULL};
+  const size_t dd = s->model->d;
+  match_ctx m = {&c, latens_sde_match_alloc(dd, s->t0, y, &s->match), NULL, NULL,
+                 malloc((12 * dd * dd + 6 * dd) * sizeof(double))};
   const size_t nc = m.w ? latens_sde_match_ncoef(m.w) : 0, nv = c.nf + nc;
-  double *v = m.w ? malloc((2 * nv + s->p * s->p + s->model->ntheta + 1) * sizeof *v) : NULL;
+  double *v = m.w && m.lin ? malloc((2 * nv + s->p * s->p + s->model->ntheta + 1) * sizeof *v)
+                           : NULL;
   if (!v) {
     st = m.w ? LATENS_ENOMEM : latens_last_error(NULL);
     if (m.w) latens_errorf(__FILE__, __LINE__, st, "%s: out of memory", fn);
@@ -317,6 +357,8 @@ int latens_sde_ssm_fit_matching(latens_sde_ssm *s, const int *fit, const latens_
   for (size_t i = 0; i < s->p * s->p; i++) m.R[i] = i % (s->p + 1) ? 0.0 : s->r;
   latens_sde_readout ro = {LATENS_SDE_READOUT_GAUSSIAN, s->p, s->C, NULL, m.R};
   st = latens_sde_match_init(m.w, &ro, y, v + c.nf);
+  double f0;
+  if (!st) st = match_loss(&m, v + c.nf, s->r, &f0, NULL, NULL); /* reports why it cannot */
   latens_optim_options o;
   latens_optim_options_default(&o);
   if (opt) o = *opt;
@@ -344,7 +386,7 @@ int latens_sde_ssm_fit_matching(latens_sde_ssm *s, const int *fit, const latens_
   }
   free(start), free(box);
 out:
-  free(v);
+  free(v), free(m.lin);
   latens_sde_match_free(m.w);
   ctx_free(&c);
   return st;

@@ -164,6 +164,16 @@ static void set_callbacks(latens_sde_model *md, size_t which) {
   }
 }
 
+/* Which built-in scalar model md still computes with (its callbacks are the built-in ones, so
+ * the EM kernel may inline their formulas with the same arithmetic), or SDE_BUILTIN_NONE. */
+sde_builtin_kind sde_builtin_of(const latens_sde_model *md) {
+  if (md->d != 1 || md->m != 1) return SDE_BUILTIN_NONE;
+  if (md->both) return md->both == gbm_fg ? SDE_BUILTIN_GBM : SDE_BUILTIN_NONE;
+  if (md->drift == ou_f && md->diffusion == const_g0) return SDE_BUILTIN_OU;
+  if (md->drift == dw_f && md->diffusion == dw_g) return SDE_BUILTIN_DOUBLE_WELL;
+  return SDE_BUILTIN_NONE;
+}
+
 latens_sde_model *latens_sde_model_builtin(const char *name, const double *theta, size_t ntheta) {
   const char *fn = "latens_sde_model_builtin";
   size_t w = NSPECS;

@@ -38,6 +38,23 @@ LATENS_INTERNAL int sde_step(sde_ws *w, double t, double h, double *x, const dou
  * hlast, drawing m normals per step from r exactly as sde_draw_step does.  m <= SDE_ZBUF. */
 LATENS_INTERNAL int sde_em_steps(sde_ws *w, double t0, double dt, size_t ns, double hlast,
                                  double *x, latens_rng *r, double *wacc, latens_sde_stats *st);
+/* Built-in scalar models whose formulas the EM kernel inlines (models.c). */
+typedef enum {
+  SDE_BUILTIN_NONE,
+  SDE_BUILTIN_OU,
+  SDE_BUILTIN_GBM,
+  SDE_BUILTIN_DOUBLE_WELL
+} sde_builtin_kind;
+LATENS_INTERNAL sde_builtin_kind sde_builtin_of(const latens_sde_model *md);
+/* LATENS_OK when x (d values) is finite, else LATENS_ENOTFINITE reported at time t. */
+LATENS_INTERNAL int sde_x_finite(const double *x, size_t d, double t);
+/* SDE_GROUP paths of a built-in scalar model (sde_builtin_of(w->model) != NONE) advanced
+ * together by sde_em_steps' arithmetic, path q drawing from r[q]: bitwise what sde_em_steps
+ * gives each path alone, at the throughput of four interleaved chains.  Never fails. */
+enum { SDE_GROUP = 4 };
+LATENS_INTERNAL int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
+                                       double *const *x, latens_rng *const *r,
+                                       double *const *wacc, latens_sde_stats *st);
 /* Drift and diffusion through whichever callbacks exist; count them in w. */
 LATENS_INTERNAL int sde_eval_f(sde_ws *w, double t, const double *x, double *f);
 LATENS_INTERNAL int sde_eval_g(sde_ws *w, double t, const double *x, double *g);

@@ -111,7 +111,7 @@ static int prepare(const char *fn, const latens_sde_model *md, const latens_sde_
   return s;
 }
 
-static int x_finite(const double *x, size_t d, double t) {
+int sde_x_finite(const double *x, size_t d, double t) {
   if (latens_all_finite(x, d)) return LATENS_OK;
   LATENS_ERRORF(LATENS_ENOTFINITE, "sde solver: the state became NaN or Inf by t = %g", t);
 }
@@ -149,7 +149,7 @@ int latens_sde_solve_increments(const latens_sde_model *md, const latens_sde_opt
   for (size_t j = 0; j < n && !s; j++) {
     double t = t0 + (double)j * h;
     s = sde_step(&w, t, h, x, dW + j * ldw, need_dz ? dZ + j * ldw : NULL, NULL);
-    if (!s && !latens_all_finite(x, d)) s = x_finite(x, d, t + h);
+    if (!s && !latens_all_finite(x, d)) s = sde_x_finite(x, d, t + h);
     if (!s && X) memcpy(X->data + (j + 1) * X->ld, x, d * sizeof *x);
     sde_stats_step(&st, h);
   }
@@ -201,7 +201,7 @@ int sde_fixed_span(sde_ws *w, const double *t, size_t k0, size_t k1, double *x, 
       for (size_t q = 0; q < m; q++) wacc[q] += dw[q];
       sde_stats_step(st, h);
     }
-    if (!latens_all_finite(x, d)) return x_finite(x, d, t[k + 1]);
+    if (!latens_all_finite(x, d)) return sde_x_finite(x, d, t[k + 1]);
     if (X) memcpy(X + (k + 1) * ldx, x, d * sizeof *x);
     if (W) memcpy(W + (k + 1) * ldw, wacc, m * sizeof *wacc);
   }

@@ -146,7 +146,8 @@ program test_errors
   do
      read(u, '(a)', iostat=i) arg
      if (i /= 0) exit
-     if (index(arg, 'ERROR STOP') > 0 .and. index(arg, 'no-such-kernel') > 0) found = .true.
+     if (index(arg, 'latens: latens_gp_kernel%parse: ') == 1 .and. &
+          index(arg, 'no-such-kernel') > 0) found = .true.
      if (index(arg, 'fortran handler: status 3: ') > 0 .and. index(arg, 'no-such-kernel') > 0) &
           found_handler = .true.
      if (index(arg, 'no-such-kernel') > 0) print '(a,a)', 'without stat, output: ', trim(arg)

@@ -168,6 +168,30 @@ START_TEST(test_cltree_map_is_exact) {
 }
 END_TEST
 
+/* Oracle: the circuit builder's contract on tables a caller wrote (the struct's fields are
+ * writable): a NaN leaf or transition weight is refused with LATENS_EDOM and no circuit,
+ * wherever it sits in the build order; valgrind sees no leak. */
+START_TEST(test_to_circuit_bad_tables) {
+  uint64_t s = 25;
+  latens_pc_hclt *h = learn_random_hclt(5, 3, 2, 1.0, &s);
+  double *cells[3] = {&h->leaf[0], &h->leaf[(h->M * h->n - 1) * h->K + 2], NULL};
+  for (size_t j = 0; j < h->n && !cells[2]; j++) /* a transition row of a non-root node */
+    if (h->parent[j] >= 0) cells[2] = &h->trans[j * h->K * h->K + 1];
+  for (int c = 0; c < 3; c++) {
+    double v = *cells[c];
+    latens_pc *pc = NULL;
+    *cells[c] = NAN;
+    latens_error_quiet_begin();
+    int st = latens_pc_hclt_to_circuit(h, &pc);
+    latens_error_quiet_end();
+    ck_assert_int_eq(st, LATENS_EDOM);
+    ck_assert_ptr_null(pc);
+    *cells[c] = v;
+  }
+  latens_pc_hclt_free(h);
+}
+END_TEST
+
 /* Oracle: the documented contract (latens/pc_learn.h): the circuit builder, LVD and the PIC
  * take binary HCLTs only, and refuse a categorical one with LATENS_EUNIMPL instead of
  * reading its (absent) Bernoulli leaves. */
@@ -198,6 +222,7 @@ Suite *learn_circuit_suite(void) {
   tcase_add_test(tc, test_rat_leaf_shapes);
   tcase_add_test(tc, test_cltree_map_is_exact);
   tcase_add_test(tc, test_categorical_refused);
+  tcase_add_test(tc, test_to_circuit_bad_tables);
   suite_add_tcase(s, tc);
   return s;
 }

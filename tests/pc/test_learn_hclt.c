@@ -270,6 +270,8 @@ START_TEST(test_hclt_rejects) {
 }
 END_TEST
 
+void learn_cat_add_tests(TCase *tc); /* test_learn_cat.c */
+
 Suite *learn_hclt_suite(void) {
   Suite *s = suite_create("learn_hclt");
   TCase *tc = tcase_create("hclt");
@@ -283,6 +285,7 @@ Suite *learn_hclt_suite(void) {
   tcase_add_test(tc, test_lvd_teacher_beats_random_init);
   tcase_add_test(tc, test_hclt_em_interrupt);
   tcase_add_test(tc, test_hclt_rejects);
+  learn_cat_add_tests(tc);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -48,6 +48,9 @@ START_TEST(test_pic_rows_normalised) {
         for (size_t k = 0; k < K; k++) s += m->trans[j * K * K + i + k * K];
         worst = fmax(worst, fabs(s - 1.0));
       }
+    size_t notprob = 0;
+    for (size_t k = 0; k < 5 * K; k++) notprob += !(m->leaf[k] > 0.0 && m->leaf[k] < 1.0);
+    ck_assert_uint_eq(notprob, 0);
     double ll[32], tot = 0.0;
     learn_brute_loglik(m, ll);
     for (int x = 0; x < 32; x++) tot += exp(ll[x]);
@@ -100,14 +103,18 @@ START_TEST(test_pic_gradient_fd) {
   ck_assert_int_eq(latens_pc_pic_materialize(p, K, m), LATENS_OK);
   ck_assert_int_eq(latens_pc_hclt_accumulate(m, X, 0, N, c), LATENS_OK);
   ck_assert_int_eq(latens_pc_pic_gradient(p, m, c, g), LATENS_OK);
+  int fails = 0;
   for (size_t k = 0; k < np; k += 7) {
     double v = t[k], Lp, Lm, h = 1e-5;
-    t[k] = v + h, latens_pc_pic_materialize(p, K, m), latens_pc_hclt_mean_loglik(m, X, &Lp);
-    t[k] = v - h, latens_pc_pic_materialize(p, K, m), latens_pc_hclt_mean_loglik(m, X, &Lm);
+    t[k] = v + h;
+    fails += latens_pc_pic_materialize(p, K, m) || latens_pc_hclt_mean_loglik(m, X, &Lp);
+    t[k] = v - h;
+    fails += latens_pc_pic_materialize(p, K, m) || latens_pc_hclt_mean_loglik(m, X, &Lm);
     t[k] = v;
     double fd = (Lp - Lm) * (double)N / (2 * h);
     worst = fmax(worst, fabs(fd - g[k]) / fmax(1.0, fabs(fd)));
   }
+  ck_assert_int_eq(fails, 0);
   ck_assert_double_le(worst, 1e-6);
   free(g), latens_pc_hclt_counts_free(c), latens_pc_hclt_free(m), latens_mat_free(X);
   latens_pc_pic_free(p);
@@ -157,32 +164,40 @@ static int stop_now(void *user, const char *what, double done, double total) {
 /* Oracle: a run of 20 steps.  The learning rate depends on the step number only, so a
  * 60-step run interrupted at its first validation (step 20) has made exactly the same
  * steps; it returns LATENS_EINTERRUPTED and keeps the best parameters, bit for bit those
- * the 20-step run keeps. */
+ * the 20-step run keeps.  The validation rows alternate (0101.., 1010..) where the training
+ * rows mostly repeat their neighbour, so training makes them less likely and the best
+ * parameters are the initial ones, not the last: a run keeping the last ones would differ. */
 START_TEST(test_pic_train_interrupted_keeps_best) {
   latens_pc_pic *a = make_pic(LATENS_QUAD_TRAPEZOID, 12), *b = make_pic(LATENS_QUAD_TRAPEZOID, 12);
-  latens_mat *X = data5(200, 13);
+  latens_mat *X = data5(200, 13), *V = latens_mat_alloc(200, 5);
+  for (size_t i = 0; i < 200; i++)
+    for (size_t j = 0; j < 5; j++) LATENS_MAT(V, i, j) = (double)((i + j) % 2);
   latens_pc_pic_train_options o;
   latens_pc_pic_train_options_default(&o);
   o.K = 8, o.batch = 50, o.steps = 20, o.validate = 20, o.lr = 0.02;
   latens_rng ra, rb;
   latens_rng_init(&ra, 14, 0), latens_rng_init(&rb, 14, 0);
-  ck_assert_int_eq(latens_pc_pic_train(a, X, NULL, &o, &ra, NULL, NULL), LATENS_OK);
+  ck_assert_int_eq(latens_pc_pic_train(a, X, V, &o, &ra, NULL, NULL), LATENS_OK);
   latens_progress stop = {stop_now, NULL};
   o.steps = 60;
   latens_error_quiet_begin();
-  int st = latens_pc_pic_train(b, X, NULL, &o, &rb, &stop, NULL);
+  int st = latens_pc_pic_train(b, X, V, &o, &rb, &stop, NULL);
   latens_error_quiet_end();
   ck_assert_int_eq(st, LATENS_EINTERRUPTED);
   const size_t np = latens_pc_pic_nparams(a);
   ck_assert_int_eq(memcmp(latens_pc_pic_params(a), latens_pc_pic_params(b), np * sizeof(double)), 0);
-  latens_mat_free(X), latens_pc_pic_free(a), latens_pc_pic_free(b);
+  latens_pc_pic *c = make_pic(LATENS_QUAD_TRAPEZOID, 12); /* the initial parameters */
+  ck_assert_int_eq(memcmp(latens_pc_pic_params(a), latens_pc_pic_params(c), np * sizeof(double)), 0);
+  latens_mat_free(X), latens_mat_free(V);
+  latens_pc_pic_free(a), latens_pc_pic_free(b), latens_pc_pic_free(c);
 }
 END_TEST
 
 /* Oracle: the contracts of latens_pc_pic_alloc and _materialize on malformed input.  Each
  * call is refused with its status and nothing is written: a non-finite Fourier scale, an
  * empty interval, networks whose sizes overflow, and non-finite parameters (writable
- * through latens_pc_pic_params), which used to give NaN tables and LATENS_OK. */
+ * through latens_pc_pic_params) or finite ones whose sums overflow, which used to give NaN
+ * tables and LATENS_OK. */
 START_TEST(test_pic_bad_input) {
   latens_pc_pic_options o;
   latens_rng r;
@@ -214,6 +229,12 @@ START_TEST(test_pic_bad_input) {
     t[k] = v;
   }
   ck_assert_double_eq(m->root[0], root0); /* refused before writing */
+  double *keep = malloc(np * sizeof *keep);
+  memcpy(keep, t, np * sizeof *t);
+  for (size_t k = 0; k < np; k++) t[k] = 1e308; /* finite, but the heads' sums overflow */
+  ck_assert_int_eq(latens_pc_pic_materialize(p, 4, m), LATENS_ENOTFINITE);
+  memcpy(t, keep, np * sizeof *t);
+  free(keep);
   latens_error_quiet_end();
   latens_pc_hclt_free(m), latens_pc_pic_free(p);
 }

@@ -55,7 +55,7 @@ contains "$tmp/err" "not a fitting method" "fit --method kalman: names the cause
 expect 2 "fit without --data" -- "$LATENS" sde fit --method mle
 expect 2 "bad --params" -- "$LATENS" sde filter --data "$nile" --params "kappa=-1,mu=0,sigma=1,r=1"
 expect 2 "incomplete --params" -- "$LATENS" sde filter --data "$nile" --params "kappa=1"
-expect 2 "unknown --model" -- "$LATENS" sde fit --method mle --model lorenz --data "$nile"
+expect 2 "unknown --model" -- "$LATENS" sde fit --method mle --model nosuch --data "$nile"
 expect 2 "filter --method mle" -- "$LATENS" sde filter --method mle --data "$nile"
 printf 'time,value\n1,2\n3,4\n2,5\n4,1\n' >"$tmp/back.csv"
 expect 2 "times going back" -- "$LATENS" sde fit --method mle --data "$tmp/back.csv"

@@ -11,6 +11,7 @@ Suite *sde_pf_suite(void);
 Suite *sde_match_suite(void);
 Suite *sde_ou_fit_suite(void);
 Suite *sde_match_mc_suite(void);
+Suite *sde_ssm_suite(void);
 
 /* The reference sheet's 1-D OU case: dz = -1.3 z dt + 0.9 dW, z(0) ~ N(0.3, 0.4), x = z + v,
  * R = 0.05, observations 0.8, -0.2, 0.5, 1.1 at t = 0.3, 0.55, 1.0, 1.4. */

@@ -3,6 +3,7 @@
 
 int main(void) {
   Suite *(*const all[])(void) = {sde_kalman_suite, sde_moments_suite, sde_pf_suite,
-                                 sde_match_suite,  sde_ou_fit_suite,  sde_match_mc_suite};
+                                 sde_match_suite,  sde_ou_fit_suite,  sde_match_mc_suite,
+                                 sde_ssm_suite};
   return test_run_suites(all, sizeof all / sizeof *all);
 }

@@ -351,6 +351,110 @@ START_TEST(test_failure_deterministic) {
 }
 END_TEST
 
+START_TEST(test_bulk_draws_equal_increments) {
+  /* Oracle: latens_sde_brownian_draw's increments (one latens_rng_normal call per normal)
+   * through latens_sde_solve_increments.  The fixed-step solve draws its normals in bulk
+   * (EM: the 1-d kernel for gbm's combined callback and double-well's separate ones, the
+   * general kernel for Lotka-Volterra's two noises; SRI: dW and dZ normals interleaved per
+   * step), in chunks that 1300 steps cross several times, so a chunking or ordering slip would
+   * change the path entirely.  The step arithmetic is grouped differently there (f h + g dW
+   * vs two updates), hence 1e-12 relative, far below any change of stream. */
+  enum { NS = 1300 };
+  const char *names[4] = {"gbm", "double-well", "lotka-volterra", "gbm"};
+  const latens_sde_scheme sch[4] = {LATENS_SDE_EM, LATENS_SDE_EM, LATENS_SDE_EM, LATENS_SDE_SRI};
+  double *dW = malloc(2 * NS * sizeof *dW), *dZ = malloc(2 * NS * sizeof *dZ), xe[2];
+  for (int c = 0; c < 4; c++) {
+    latens_sde_model *md = latens_sde_model_builtin(names[c], NULL, 0);
+    const size_t d = md->d, m = md->m;
+    const double h = 1.0 / 2048;
+    latens_sde_options o = opts(sch[c], h);
+    double t[3] = {0, 650 * h, NS * h};
+    latens_mat *X = latens_mat_alloc(d, 3), *W = latens_mat_alloc(m, 3);
+    latens_rng r;
+    latens_rng_init(&r, 77, (uint64_t)c);
+    ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, 3, &r, X, W, NULL), LATENS_OK);
+    latens_rng_init(&r, 77, (uint64_t)c);
+    double *z = sch[c] == LATENS_SDE_SRI ? dZ : NULL;
+    ck_assert_int_eq(latens_sde_brownian_draw(&r, m, NS, h, dW, z, m), LATENS_OK);
+    ck_assert_int_eq(latens_sde_solve_increments(md, &o, 0, NULL, NS, h, dW, z, m, NULL, xe, NULL),
+                     LATENS_OK);
+    for (size_t i = 0; i < d; i++)
+      ck_assert_msg(fabs(LATENS_MAT(X, i, 2) - xe[i]) <= 1e-12 * fabs(xe[i]),
+                    "case %d, x%zu: %.17g vs %.17g", c, i, LATENS_MAT(X, i, 2), xe[i]);
+    for (size_t q = 0; q < m; q++) {
+      double w = 0;
+      for (int i = 0; i < NS; i++) w += dW[q + (size_t)i * m];
+      ck_assert_double_eq_tol(LATENS_MAT(W, q, 2), w, 1e-12);
+    }
+    latens_mat_free(X), latens_mat_free(W);
+    latens_sde_model_free(md);
+  }
+  free(dW), free(dZ);
+}
+END_TEST
+
+/* The built-in formulas as user callbacks (models.c's arithmetic, written out again). */
+static int user_gbm(double t, const double *x, const double *p, void *u, double *f, double *g) {
+  (void)t, (void)u;
+  if (f) f[0] = p[0] * x[0];
+  if (g) g[0] = p[1] * x[0];
+  return 0;
+}
+static int user_dw_f(double t, const double *x, const double *p, void *u, double *f) {
+  (void)t, (void)p, (void)u;
+  f[0] = x[0] - x[0] * x[0] * x[0];
+  return 0;
+}
+static int user_dw_g(double t, const double *x, const double *p, void *u, double *g) {
+  (void)t, (void)x, (void)u;
+  g[0] = p[0];
+  return 0;
+}
+
+START_TEST(test_builtin_kernel_equals_callbacks) {
+  /* Oracle: bitwise equality with the same model driven through user callbacks (the general
+   * per-step path): the EM kernel's inlined built-in formulas may not change a path. */
+  for (int c = 0; c < 2; c++) {
+    latens_sde_model *md = latens_sde_model_builtin(c ? "double-well" : "gbm", NULL, 0);
+    latens_sde_model *tw = latens_sde_model_builtin(c ? "double-well" : "gbm", NULL, 0);
+    if (c) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
+    else tw->both = user_gbm;
+    latens_sde_options o = opts(LATENS_SDE_EM, 1.0 / 700);
+    double t[4] = {0, 0.3, 0.95, 1.0};
+    latens_mat *X = latens_mat_alloc(4, 5), *Y = latens_mat_alloc(4, 5);
+    latens_mat *W = latens_mat_alloc(4, 5), *V = latens_mat_alloc(4, 5);
+    ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, 5, 3, X, W, NULL, NULL), LATENS_OK);
+    ck_assert_int_eq(latens_sde_ensemble(tw, &o, NULL, t, 4, 5, 3, Y, V, NULL, NULL), LATENS_OK);
+    ck_assert(memcmp(X->data, Y->data, 20 * sizeof(double)) == 0);
+    ck_assert(memcmp(W->data, V->data, 20 * sizeof(double)) == 0);
+    latens_mat_free(X), latens_mat_free(Y), latens_mat_free(W), latens_mat_free(V);
+    latens_sde_model_free(md), latens_sde_model_free(tw);
+  }
+  /* A path that overflows is reported alike (status, path, time): gbm with drift 2000 passes
+   * 1e308 near t = 0.35. */
+  const double th[2] = {2000, 0.1};
+  latens_sde_model *md = latens_sde_model_builtin("gbm", th, 2);
+  latens_sde_model *tw = latens_sde_model_builtin("gbm", th, 2);
+  tw->both = user_gbm;
+  latens_sde_options o = opts(LATENS_SDE_EM, 1.0 / 700);
+  double t[4] = {0, 0.3, 0.95, 1.0};
+  latens_mat *X = latens_mat_alloc(4, 6);
+  char msg[2][400];
+  for (int c = 0; c < 2; c++) {
+    int st = latens_sde_ensemble(c ? tw : md, &o, NULL, t, 4, 6, 3, X, NULL, NULL, NULL);
+    const char *why = NULL;
+    ck_assert_int_eq(st, LATENS_ENOTFINITE);
+    ck_assert_int_eq(latens_last_error(&why), LATENS_ENOTFINITE);
+    snprintf(msg[c], sizeof msg[c], "%s", why ? why : "");
+    latens_clear_error();
+  }
+  ck_assert_str_eq(msg[0], msg[1]);
+  ck_assert_msg(strstr(msg[0], "path 0") != NULL, "%s", msg[0]);
+  latens_mat_free(X);
+  latens_sde_model_free(md), latens_sde_model_free(tw);
+}
+END_TEST
+
 Suite *sde_ensemble_suite(void) {
   Suite *s = suite_create("sde_ensemble");
   TCase *tc = tcase_create("ensemble");
@@ -366,6 +470,8 @@ Suite *sde_ensemble_suite(void) {
   tcase_add_test(tc, test_tree_space_time);
   tcase_add_test(tc, test_coarsen_consistent);
   tcase_add_test(tc, test_failure_deterministic);
+  tcase_add_test(tc, test_bulk_draws_equal_increments);
+  tcase_add_test(tc, test_builtin_kernel_equals_callbacks);
   suite_add_tcase(s, tc);
   return s;
 }

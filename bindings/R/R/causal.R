@@ -146,8 +146,6 @@ causal_graph <- function(nodes, edges = NULL, latent = character()) {
   d <- .causal_matrix(data, discrete)
   kn <- .causal_knowledge(knowledge, d$names)
   if (!is.null(kn) && !algo %in% c("pc", "fci")) stop("knowledge is used by causal_pc and causal_fci only")
-  if (!is.null(kn) && algo == "fci" && (!is.null(kn$require) || !is.null(kn$tier)))
-    warning("FCI uses only the pairs forbidden both ways from knowledge")
   r <- .Call(r_causal_run, d$x, d$names, discrete, algo, test, opts, kn, seed)
   extra <- list()
   if (!is.null(r$B)) extra$B <- structure(r$B, dimnames = list(d$names, d$names))

@@ -163,7 +163,8 @@ gpfa <- function(data, times = NULL, latents = 2, kernel = "matern32", lengthsca
     storage.mode(m) <- "double"
     m
   })
-  if (is.null(times)) times <- lapply(trials, function(m) as.numeric(seq_len(nrow(m))))
+  # default times 0, 1, ...: the row index, as `latens gp gpfa` numbers rows
+  if (is.null(times)) times <- lapply(trials, function(m) as.numeric(seq_len(nrow(m)) - 1L))
   if (!is.list(times)) times <- list(times)
   times <- lapply(times, as.numeric)
   if (length(times) != length(trials))

@@ -35,14 +35,15 @@ new_latens_pc <- function(ptr, kind, varnames, call = NULL) {
 
 pc_learn <- function(train, valid = NULL, structure = c("hclt", "cltree", "rat", "pic"),
                      latents = NULL, components = NULL, epochs = 100, batch = NULL,
-                     seed = 1) {
+                     seed = 1, lvd = NULL) {
   structure <- match.arg(structure)
   tr <- pc_binary_matrix(train, "train")
   va <- if (is.null(valid)) NULL else pc_binary_matrix(valid, "valid")
   if (is.null(latents)) latents <- if (structure == "pic") 64 else 16
   if (is.null(components)) components <- if (structure == "rat") 8 else 1
   if (is.null(batch)) batch <- if (structure == "pic") 256 else 1024
-  ptr <- .Call(r_pc_learn, tr, va, structure, latents, components, epochs, batch, seed)
+  if (!is.null(lvd) && !is.character(lvd)) lvd <- pc_matrix(lvd, "lvd")
+  ptr <- .Call(r_pc_learn, tr, va, structure, latents, components, epochs, batch, seed, lvd)
   m <- new_latens_pc(ptr, structure, colnames(tr), match.call())
   ll <- .Call(r_pc_loglik, ptr, tr)
   m$train_loglik <- mean(ll)

@@ -11,16 +11,10 @@
       stop("give both drift and diffusion as functions(t, x, theta)")
     if (is.null(x0)) stop("x0 is required with R drift and diffusion functions")
     d <- length(x0)
-    # Errors inside the user's functions come back as a classed message (never a longjmp
-    # through the C library); the glue raises them after the solver has returned.
-    wrap <- function(f) {
-      force(f)
-      function(t, x, theta)
-        tryCatch(f(t, x, theta), error = function(e)
-          structure(conditionMessage(e), class = "latens_callback_error"))
-    }
+    if (!is.null(noise_dim) && !noise %in% c("additive", "general"))
+      stop("noise_dim goes with noise = \"additive\" or \"general\"")
     m <- if (is.null(noise_dim)) d else noise_dim
-    return(list(kind = "r", drift = wrap(drift), diffusion = wrap(diffusion), d = d, m = m,
+    return(list(kind = "r", drift = drift, diffusion = diffusion, d = d, m = m,
                 noise = noise, env = environment(), calculus = calculus))
   }
   if (identical(model, "linear")) {
@@ -83,6 +77,9 @@ sde_simulate <- function(model = "gbm", params = NULL, x0 = NULL, t1 = 1, dt = 1
   spec <- .sde_spec(model, params, drift, diffusion, noise, noise_dim, x0, calculus)
   theta <- .sde_theta(spec, params)
   if (!is.null(x0)) x0 <- as.numeric(x0)
+  # The glue reads an R function's error from geterrmessage(); this marker tells an
+  # interrupt (which leaves no message) from an error.
+  if (spec$kind == "r") try(stop("latens: no R error", call. = FALSE), silent = TRUE)
   ctrl <- list(scheme = scheme, dt = as.numeric(dt), adaptive = isTRUE(adaptive),
                tol = as.numeric(tol))
   r <- .Call(r_sde_simulate, spec, theta, x0, times, as.integer(paths), ctrl, seed,

@@ -29,19 +29,41 @@ static SEXP pc_data(const latens_pc *pc, SEXP x, const char *what) {
 }
 
 /* Learners, as `latens pc learn` (cli/pc_learn.c) does them, so a seed gives the CLI's model. */
-static int learn_hclt(int cltree, size_t K, size_t M, size_t epochs, size_t batch,
-                      const latens_mat *tr, const latens_mat *va, latens_rng *rng,
-                      const latens_progress *p, latens_pc **out) {
+typedef struct {
+  size_t K, M, epochs, batch;
+  int kmeans;          /* latent variable distillation from the built-in k-means teacher */
+  const latens_mat *Z; /* ... or from these assignments (M n states or M n K responsibilities) */
+} learn_opts;
+
+/* Latent variable distillation: tables from the teacher's assignments, EM fine-tunes them. */
+static int distill(const learn_opts *a, latens_pc_hclt *h, const latens_mat *tr, latens_rng *rng) {
+  if (a->Z && a->Z->ncol == h->M * h->n) return latens_pc_hclt_fit_latents(h, tr, a->Z, 0.1);
+  if (a->Z && a->Z->ncol == h->M * h->n * h->K) return latens_pc_hclt_fit_soft(h, tr, a->Z, 0.1);
+  if (a->Z)
+    LATENS_ERRORF(LATENS_EBADLEN, "lvd has %zu columns: expected %zu (states) or %zu "
+                  "(responsibilities) for %zu components x %zu variables x %zu states",
+                  a->Z->ncol, h->M * h->n, h->M * h->n * h->K, h->M, h->n, h->K);
+  latens_mat *Z = latens_mat_alloc(tr->nrow, h->M * h->n);
+  int st = Z ? latens_pc_hclt_teacher_kmeans(h, tr, 10, rng, Z) : LATENS_ENOMEM;
+  if (!st) st = latens_pc_hclt_fit_latents(h, tr, Z, 0.1);
+  latens_mat_free(Z);
+  return st;
+}
+
+static int learn_hclt(int cltree, const learn_opts *a, const latens_mat *tr,
+                      const latens_mat *va, latens_rng *rng, const latens_progress *p,
+                      latens_pc **out) {
   latens_pc_hclt *h = NULL;
   int st;
   if (cltree) {
     st = latens_pc_cltree_fit(tr, 0.1, &h);
   } else {
-    st = latens_pc_hclt_structure(tr, K, M, rng, &h);
+    st = latens_pc_hclt_structure(tr, a->K, a->M, rng, &h);
+    if (!st && (a->kmeans || a->Z)) st = distill(a, h, tr, rng);
     latens_pc_hclt_em_options o;
     latens_pc_hclt_em_options_default(&o);
-    o.epochs_minibatch = o.epochs_full = epochs;
-    o.batch = batch;
+    o.epochs_minibatch = o.epochs_full = a->epochs;
+    o.batch = a->batch;
     if (!st) st = latens_pc_hclt_em(h, tr, va, &o, rng, p, NULL);
   }
   if (!st) st = latens_pc_hclt_to_circuit(h, out);
@@ -49,73 +71,82 @@ static int learn_hclt(int cltree, size_t K, size_t M, size_t epochs, size_t batc
   return st;
 }
 
-static int learn_rat(size_t K, size_t M, size_t epochs, size_t batch, const latens_mat *tr,
-                     const latens_mat *va, latens_rng *rng, const latens_progress *p,
-                     latens_pc **out) {
+static int learn_rat(const learn_opts *a, const latens_mat *tr, const latens_mat *va,
+                     latens_rng *rng, const latens_progress *p, latens_pc **out) {
   size_t depth = 0;
   while (((size_t)2 << depth) <= tr->ncol && depth < 4) depth++;
-  int st = latens_pc_rat_alloc(tr->ncol, depth, M, K, K, rng, out);
+  int st = latens_pc_rat_alloc(tr->ncol, depth, a->M, a->K, a->K, rng, out);
   latens_pc_em_options o;
   latens_pc_em_options_default(&o);
-  o.epochs = epochs, o.batch_size = batch;
+  o.epochs = a->epochs, o.batch_size = a->batch;
   if (!st) st = latens_pc_em(*out, tr, va, &o, rng, p, NULL);
   return st;
 }
 
-static int learn_pic(size_t K, size_t epochs, size_t batch, const latens_mat *tr,
-                     const latens_mat *va, latens_rng *rng, const latens_progress *p,
-                     latens_pc **out) {
+static int learn_pic(const learn_opts *a, const latens_mat *tr, const latens_mat *va,
+                     latens_rng *rng, const latens_progress *p, latens_pc **out) {
   latens_pc_hclt *clt = NULL, *mat = NULL;
   latens_pc_pic *pic = NULL;
   int st = latens_pc_cltree_fit(tr, 0.1, &clt);
   if (!st && !(pic = latens_pc_pic_alloc(tr->ncol, clt->parent, NULL, rng))) st = LATENS_ENOMEM;
   latens_pc_pic_train_options o;
   latens_pc_pic_train_options_default(&o);
-  o.K = K, o.batch = batch, o.steps = 100 * epochs;
+  o.K = a->K, o.batch = a->batch, o.steps = 100 * a->epochs;
   if (!st) st = latens_pc_pic_train(pic, tr, va, &o, rng, p, NULL);
-  if (!st && !(mat = latens_pc_hclt_alloc(tr->ncol, K, 1, clt->parent))) st = LATENS_ENOMEM;
-  if (!st) st = latens_pc_pic_materialize(pic, K, mat);
+  if (!st && !(mat = latens_pc_hclt_alloc(tr->ncol, a->K, 1, clt->parent))) st = LATENS_ENOMEM;
+  if (!st) st = latens_pc_pic_materialize(pic, a->K, mat);
   if (!st) st = latens_pc_hclt_to_circuit(mat, out);
   latens_pc_hclt_free(clt), latens_pc_hclt_free(mat), latens_pc_pic_free(pic);
   return st;
 }
 
+/* lvd: NULL, "kmeans" or a double matrix of assignments with one row per training row. */
 static SEXP r_pc_learn(SEXP train, SEXP valid, SEXP structure, SEXP latents, SEXP components,
-                       SEXP epochs, SEXP batch, SEXP seed) {
-  int nr, nc, vr = 0, vc = 0;
+                       SEXP epochs, SEXP batch, SEXP seed, SEXP lvd) {
+  int nr, nc, vr = 0, vc = 0, zr = 0, zc = 0;
   SEXP tr = PROTECT(latens_r_as_matrix(train, "train", &nr, &nc));
   SEXP va = Rf_isNull(valid) ? R_NilValue : latens_r_as_matrix(valid, "valid", &vr, &vc);
   PROTECT(va);
+  SEXP z = Rf_isNull(lvd) || Rf_isString(lvd) ? R_NilValue : latens_r_as_matrix(lvd, "lvd", &zr, &zc);
+  PROTECT(z);
   if (nr < 1 || nc < 1) Rf_error("latens: train is empty (%d x %d)", nr, nc);
   if (!Rf_isNull(va) && vc != nc)
     Rf_error("latens: valid has %d columns, train has %d", vc, nc);
   if (!Rf_isNull(va) && vr < 1) Rf_error("latens: valid has no rows");
+  if (!Rf_isNull(z) && zr != nr) Rf_error("latens: lvd has %d rows, train has %d", zr, nr);
   const char *s = latens_r_string(structure, "structure");
-  size_t K = (size_t)latens_r_int(latents, "latents", 2, 4096);
-  size_t M = (size_t)latens_r_int(components, "components", 1, 1000);
-  size_t E = (size_t)latens_r_int(epochs, "epochs", 1, 1000000);
-  size_t B = (size_t)latens_r_int(batch, "batch", 1, 1 << 24);
+  learn_opts a = {0, 0, 0, 0, 0, NULL};
+  a.K = (size_t)latens_r_int(latents, "latents", 2, 4096);
+  a.M = (size_t)latens_r_int(components, "components", 1, 1000);
+  a.epochs = (size_t)latens_r_int(epochs, "epochs", 1, 1000000);
+  a.batch = (size_t)latens_r_int(batch, "batch", 1, 1 << 24);
+  if (Rf_isString(lvd) && strcmp(latens_r_string(lvd, "lvd"), "kmeans"))
+    Rf_error("latens: lvd must be \"kmeans\" or a matrix of assignments");
+  a.kmeans = Rf_isString(lvd);
+  if ((a.kmeans || !Rf_isNull(z)) && strcmp(s, "hclt"))
+    Rf_error("latens: lvd applies to structure \"hclt\", not \"%s\"", s);
   latens_rng rng;
   latens_rng_init(&rng, latens_r_seed(seed, "seed"), 0);
-  latens_mat T = latens_r_mat_view(tr), V;
+  latens_mat T = latens_r_mat_view(tr), V, Z;
   const latens_mat *vp = NULL;
   if (!Rf_isNull(va)) V = latens_r_mat_view(va), vp = &V;
+  if (!Rf_isNull(z)) Z = latens_r_mat_view(z), a.Z = &Z;
   latens_r_interrupt intr;
   latens_progress prog = latens_r_progress_init(&intr);
   latens_pc *pc = NULL;
   int st;
   if (!strcmp(s, "hclt") || !strcmp(s, "cltree"))
-    st = learn_hclt(!strcmp(s, "cltree"), K, M, E, B, &T, vp, &rng, &prog, &pc);
+    st = learn_hclt(!strcmp(s, "cltree"), &a, &T, vp, &rng, &prog, &pc);
   else if (!strcmp(s, "rat"))
-    st = learn_rat(K, M, E, B, &T, vp, &rng, &prog, &pc);
+    st = learn_rat(&a, &T, vp, &rng, &prog, &pc);
   else if (!strcmp(s, "pic"))
-    st = learn_pic(K, E, B, &T, vp, &rng, &prog, &pc);
+    st = learn_pic(&a, &T, vp, &rng, &prog, &pc);
   else
     Rf_error("latens: structure must be hclt, cltree, rat or pic, not '%s'", s);
   char err[LATENS_R_ERRLEN];
   if (st) latens_r_format_error(st, err, sizeof err);
   if (st) latens_pc_free(pc);
-  UNPROTECT(2);
+  UNPROTECT(3);
   if (st) Rf_error("%s", err);
   return pc_wrap(pc);
 }
@@ -232,7 +263,7 @@ static SEXP r_pc_params(SEXP model) {
 }
 
 const R_CallMethodDef latens_r_pc_calls[] = {
-    {"r_pc_learn", (DL_FUNC)&r_pc_learn, 8},
+    {"r_pc_learn", (DL_FUNC)&r_pc_learn, 9},
     {"r_pc_info", (DL_FUNC)&r_pc_info, 1},
     {"r_pc_loglik", (DL_FUNC)&r_pc_loglik, 2},
     {"r_pc_conditional", (DL_FUNC)&r_pc_conditional, 3},

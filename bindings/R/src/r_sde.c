@@ -46,19 +46,29 @@ static void r_eval_body(void *data) {
   SEXP call = PROTECT(Rf_lang4(a->fn, tv, xv, th));
   int err = 0;
   SEXP v = R_tryEvalSilent(call, c->env, &err);
-  if (err) { /* an interrupt: the R side turns errors into a message (below) */
-    snprintf(c->msg, sizeof c->msg, "latens: the %s function was interrupted at t = %g",
-             a->which, a->t);
-    UNPROTECT(4);
-    return;
-  }
-  PROTECT(v);
-  if (Rf_inherits(v, "latens_callback_error") && TYPEOF(v) == STRSXP && XLENGTH(v) == 1) {
-    snprintf(c->msg, sizeof c->msg, "latens: the %s function failed at t = %g: %s", a->which,
-             a->t, Rf_translateChar(STRING_ELT(v, 0)));
+  if (err) {
+    /* R keeps the error's text for geterrmessage(); the R side set it to a marker before
+     * the simulation, so finding the marker means no error was raised: an interrupt. */
+    SEXP gm = PROTECT(Rf_lang1(Rf_install("geterrmessage")));
+    SEXP m = R_tryEvalSilent(gm, R_BaseEnv, &err);
+    const char *txt = !err && Rf_isString(m) && XLENGTH(m) == 1 ? Rf_translateChar(STRING_ELT(m, 0)) : "";
+    if (!txt[0] || strstr(txt, "latens: no R error"))
+      snprintf(c->msg, sizeof c->msg, "latens: the %s function was interrupted at t = %g",
+               a->which, a->t);
+    else {
+      /* "Error in CALL : MESSAGE" or "Error : MESSAGE": keep the message. */
+      const char *colon = strncmp(txt, "Error", 5) ? NULL : strstr(txt, " : ");
+      if (colon) txt = colon + 3;
+      while (*txt == ' ' || *txt == '\n') txt++;
+      snprintf(c->msg, sizeof c->msg, "latens: the %s function failed at t = %g: %s",
+               a->which, a->t, txt);
+    }
+    size_t n = strlen(c->msg);
+    while (n && (c->msg[n - 1] == '\n' || c->msg[n - 1] == ' ')) c->msg[--n] = 0;
     UNPROTECT(5);
     return;
   }
+  PROTECT(v);
   if ((TYPEOF(v) != REALSXP && TYPEOF(v) != INTSXP && TYPEOF(v) != LGLSXP) ||
       (size_t)XLENGTH(v) != a->nout) {
     snprintf(c->msg, sizeof c->msg,

@@ -35,15 +35,10 @@ SEXP latens_r_as_matrix(SEXP x, const char *what, int *nrow, int *ncol) {
   if (len > INT_MAX) Rf_error("latens: %s has %.0f entries, too many", what, (double)len);
   int nr = Rf_isNull(dim) ? (int)len : INTEGER(dim)[0];
   int nc = Rf_isNull(dim) ? 1 : INTEGER(dim)[1];
-  SEXP out = x;
-  if (TYPEOF(x) != REALSXP) {
-    PROTECT(out = Rf_coerceVector(x, REALSXP));
-    out = Rf_duplicate(out); /* plain storage, without attributes R may share */
-    UNPROTECT(1);
-  }
   *nrow = nr;
   *ncol = nc;
-  return out;
+  /* A fresh vector (keeping dim) when the type differs; the caller's own otherwise. */
+  return TYPEOF(x) == REALSXP ? x : Rf_coerceVector(x, REALSXP);
 }
 
 SEXP latens_r_as_vector(SEXP x, const char *what) {

@@ -161,6 +161,20 @@ if (nzchar(cli) && file.exists(cli)) {
                               "10", "--json", "--quiet"), stdout = TRUE), collapse = "")
   obj <- as.numeric(sub('.*"objective": *([-0-9.eE+]+).*', "\\1", out))
   stopifnot(close(gp4$trace[length(gp4$trace)], obj, 1e-12))
+  # learnt timescales: the same search as the CLI's, to the last bit
+  gl <- suppressWarnings(gpfa(Y, latents = 2, likelihood = "gaussian", kernel = "matern12",
+                              lengthscale = 5, learn_timescales = TRUE, max_iter = 3))
+  csv <- tempfile(fileext = ".csv")  # every digit, so both fit the same numbers
+  writeLines(c(paste(colnames(Y), collapse = ","),
+               apply(Y, 1, function(r) paste(sprintf("%.17g", r), collapse = ","))), csv)
+  out <- paste(system2(cli, c("gp", "gpfa", "--data", csv, "--latents", "2", "--likelihood",
+                              "gaussian", "--kernel", "matern12", "--lengthscale", "5",
+                              "--learn-timescales", "--iterations", "3", "--json", "--quiet"),
+                       stdout = TRUE), collapse = "")
+  ls_cli <- as.numeric(strsplit(sub('.*"lengthscales": *\\[([^]]*)\\].*', "\\1", out), ",")[[1]])
+  obj <- as.numeric(sub('.*"objective": *([-0-9.eE+]+).*', "\\1", out))
+  stopifnot(close(gl$lengthscales, ls_cli, 1e-12), close(gl$trace[length(gl$trace)], obj, 1e-12),
+            gl$lengthscales[1] != 5)
 }
 
 # ---- errors are R errors carrying the library's reason

@@ -72,6 +72,12 @@ best <- sapply(seq_len(nrow(xm)), function(i) {
   max(lookup[key(comp)])
 })
 stopifnot(close(mp$logp, best, 1e-10), close(pc_loglik(clt, mp$map), best, 1e-10))
+# MAP and sampling fill a copy: the caller's (double) matrix keeps its NAs
+xd <- xm + 0
+before <- xd
+invisible(pc_map(clt, xd))
+invisible(pc_sample(clt, seed = 1, evidence = xd))
+stopifnot(identical(xd, before))
 # conditional = brute-force ratio of marginals
 q <- c(2, 5)
 xc <- x
@@ -127,6 +133,22 @@ if (nzchar(cli) && file.exists(cli)) {
                  "--latents", "4", "--epochs", "2", "--batch", "500", "--seed", "5",
                  "--quiet", "-o", cf), stdout = FALSE)
   stopifnot(identical(pc_params(pc_read(cf)), pc_params(h)))
+  # latent variable distillation: the built-in k-means teacher, and an external teacher's
+  # hard assignments (here z_j = x_j) passed in memory from R and as a CSV file to the CLI
+  hk <- pc_learn(train, structure = "hclt", latents = 2, epochs = 1, batch = 500, seed = 9,
+                 lvd = "kmeans")
+  system2(cli, c("pc", "learn", "--train", tfile, "--structure", "hclt", "--latents", "2",
+                 "--epochs", "1", "--batch", "500", "--seed", "9", "--lvd", "kmeans",
+                 "--quiet", "-o", cf), stdout = FALSE)
+  stopifnot(identical(pc_params(pc_read(cf)), pc_params(hk)))
+  zfile <- tempfile(fileext = ".csv")
+  write.table(train, zfile, sep = ",", row.names = FALSE, col.names = FALSE)
+  hz <- pc_learn(train, structure = "hclt", latents = 2, epochs = 1, batch = 500, seed = 9,
+                 lvd = train)
+  system2(cli, c("pc", "learn", "--train", tfile, "--structure", "hclt", "--latents", "2",
+                 "--epochs", "1", "--batch", "500", "--seed", "9", "--lvd", zfile,
+                 "--quiet", "-o", cf), stdout = FALSE)
+  stopifnot(identical(pc_params(pc_read(cf)), pc_params(hz)))
   cat("pc: matches the latens CLI\n")
 } else {
   cat("pc: LATENS not set, CLI comparison skipped\n")
@@ -137,6 +159,9 @@ expect_error(pc_learn(matrix(c(0, 1, 2, 0), 2)), "train\\[1, 2\\] is 2")
 expect_error(pc_loglik(clt, matrix(0, 1, 3)), "3 columns, the circuit has 16")
 expect_error(pc_loglik(clt, matrix(2, 1, 16)), "data\\[1, 1\\] = 2")
 expect_error(pc_conditional(clt, x, query = 17), "query column 17")
+expect_error(pc_learn(train, structure = "hclt", latents = 2, epochs = 1, lvd = train[, 1:3]),
+             "lvd has 3 columns: expected 16 \\(states\\) or 32")
+expect_error(pc_learn(train, structure = "cltree", lvd = "kmeans"), "lvd applies to")
 bad <- tempfile(fileext = ".pc")
 writeLines(c("# latens-pc 1", "vars 2", "ncat 2 2", "units 1", "Q 0 1", "root 0", "end"), bad)
 expect_error(pc_read(bad), "pc:5: unit 0: expected a type letter")  # the library's message, file:line

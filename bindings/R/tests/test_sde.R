@@ -156,8 +156,9 @@ stopifnot(max(abs(mt$mean - ks$mean) / ks$sd) < 1e-4, max(abs(mt$sd / ks$sd - 1)
           attr(mt, "loglik") <= nf$loglik + 1e-6, attr(mt, "loglik") > nf$loglik - 1e-4)
 
 ## 6. The particle filter's likelihood estimate against the exact Kalman likelihood: within
-##    1 nat at 2000 particles (its standard deviation here is about 0.1).
-pf <- sde_filter(dat, params = fit, method = "pf", particles = 2000, seed = 5)
+##    1 nat at 20000 particles.  Over seeds 1..10 its error here had standard deviation 0.15
+##    and mean 0.004 (at 2000 particles: 0.70 and -0.13, too wide for a fixed-seed check).
+pf <- sde_filter(dat, params = fit, method = "pf", particles = 20000, seed = 5)
 stopifnot(abs(attr(pf, "loglik") - fit$loglik) < 1,
           mean(abs(pf$mean - ref$mean) / ref$sd) < 0.2)
 

@@ -277,12 +277,15 @@ static int learn_pic(const learn_args *a, const latens_mat *tr, const latens_mat
   latens_pc_hclt *clt = NULL, *mat = NULL;
   latens_pc_pic *p = NULL;
   int st = latens_pc_cltree_fit(tr, 0.1, &clt);
-  if (!st && !(p = latens_pc_pic_alloc(tr->ncol, clt->parent, NULL, rng))) st = LATENS_ENOMEM;
+  /* A NULL from the allocators carries its reason (bad sizes, overflow) in the last error. */
+  if (!st && !(p = latens_pc_pic_alloc(tr->ncol, clt->parent, NULL, rng)))
+    st = latens_last_error(NULL) ? latens_last_error(NULL) : LATENS_ENOMEM;
   latens_pc_pic_train_options o;
   latens_pc_pic_train_options_default(&o);
   o.K = (size_t)a->K, o.batch = (size_t)a->batch, o.steps = 100 * (size_t)a->epochs;
   if (!st) st = latens_pc_pic_train(p, tr, va, &o, rng, &bar->p, NULL);
-  if (!st && !(mat = latens_pc_hclt_alloc(tr->ncol, o.K, 1, clt->parent))) st = LATENS_ENOMEM;
+  if (!st && !(mat = latens_pc_hclt_alloc(tr->ncol, o.K, 1, clt->parent)))
+    st = latens_last_error(NULL) ? latens_last_error(NULL) : LATENS_ENOMEM;
   if (!st) st = latens_pc_pic_materialize(p, o.K, mat);
   if (!st) st = latens_pc_hclt_to_circuit(mat, pc);
   latens_pc_hclt_free(clt), latens_pc_hclt_free(mat), latens_pc_pic_free(p);

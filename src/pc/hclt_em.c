@@ -220,7 +220,10 @@ int latens_pc_hclt_structure_cat(const latens_mat *train, const size_t *ncat, si
   if (train->nrow == 0 || train->ncol == 0 || K < 2 || M == 0)
     LATENS_ERRORF(LATENS_EINVAL, "%s: need non-empty train, K >= 2 (%zu), M >= 1 (%zu)", fn, K, M);
   const size_t n = train->ncol, N = train->nrow;
-  long *parent = malloc(n * M * sizeof *parent);
+  const size_t bytes = latens_mul_size(latens_mul_size(n, M), sizeof(long));
+  if (bytes == 0)
+    LATENS_ERRORF(LATENS_ENOMEM, "%s: %zu variables x %zu components overflow", fn, n, M);
+  long *parent = malloc(bytes);
   latens_mat *B = M > 1 ? latens_mat_alloc(N, n) : NULL;
   if (!parent || (M > 1 && !B)) {
     free(parent), latens_mat_free(B);

@@ -267,6 +267,14 @@ START_TEST(test_hclt_rejects) {
   ck_assert_int_eq(latens_pc_hclt_loglik(h, Y, ll), LATENS_EBADLEN);
   latens_pc_hclt_free(h), latens_mat_free(X), latens_mat_free(Y);
   latens_pc_hclt_free(NULL);
+  /* variables x components overflowing size_t: ENOMEM, never a short allocation */
+  latens_rng r;
+  latens_rng_init(&r, 1, 0);
+  latens_mat *Z = latens_mat_alloc(2, 3);
+  latens_pc_hclt *o = NULL;
+  ck_assert_int_eq(latens_pc_hclt_structure(Z, 2, SIZE_MAX / 2, &r, &o), LATENS_ENOMEM);
+  ck_assert_ptr_null(o);
+  latens_mat_free(Z);
 }
 END_TEST
 

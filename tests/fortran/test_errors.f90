@@ -38,128 +38,135 @@ program test_errors
   use latens
   use test_errors_cb
   implicit none
-  type(latens_gp_kernel) :: k
-  type(latens_sde_model) :: m
-  type(latens_pc_circuit) :: pc
-  type(latens_causal_graph) :: g
-  type(latens_rng) :: r1, r2, c1, c2
-  real(c_double), allocatable :: x(:, :)
-  real(c_double) :: path(2, 3), tt(3), a(8), b(8), y(50, 2)
-  character(512) :: arg
-  character(:), allocatable :: self
-  integer :: st, u, failures, i, ios, cst
-  logical :: found, found_handler
-  type(c_funptr) :: handler
-  failures = 0
-
-  call get_command_argument(1, arg)
-  if (arg == '--die') then
-     ! No stat: the wrapper must stop the program with the library's message, after the
-     ! installed handler has seen it.
-     handler = c_funloc(fortran_handler)
-     call latens_set_error_handler(handler)
-     call k%parse('no-such-kernel')
-     print '(a)', 'not reached'
-     stop 0
-  end if
-
-  print '(a,a)', 'latens version ', latens_version()
-  call check(len(latens_version()) > 0, 'version string')
-
-  call latens_read_table('/nonexistent/x.csv', x, stat=st)
-  call report('missing file', st, LATENS_EIO, '/nonexistent/x.csv')
-
-  open(newunit=u, file='test_errors_fortran.tmp.csv', status='replace', action='write')
-  write(u, '(a)') 'a,b'
-  write(u, '(a)') '1,2'
-  write(u, '(a)') '3,abc'
-  close(u)
-  call latens_read_table('test_errors_fortran.tmp.csv', x, stat=st)
-  call report('bad cell in a CSV', st, LATENS_EPARSE, 'test_errors_fortran.tmp.csv:3:2')
-  open(newunit=u, file='test_errors_fortran.tmp.csv', status='old')
-  close(u, status='delete')
-
-  call k%parse('no-such-kernel', stat=st)
-  call report('unknown kernel', st, LATENS_EDOM, 'no-such-kernel')
-  call k%parse('matern32')
-  call k%set_params([1d0, -2d0], stat=st)
-  call report('negative lengthscale', st, LATENS_EDOM, 'lengthscale')
-
-  call m%builtin('no-such-model', stat=st)
-  call report('unknown sde model', st, LATENS_EINVAL, 'no-such-model')
-  call m%builtin('ou')
-  tt = [0d0, 0.5d0, 1d0]
-  call r1%init(1_c_int64_t)
-  call latens_sde_solve(m, tt, path, r1, stat=st)
-  call report('wrong path shape', st, LATENS_EBADLEN, 'x must be d x size(t)')
-  call m%create(d=1, m=1, noise=LATENS_SDE_NOISE_ADDITIVE, ntheta=0)
-  call m%set_callbacks(stopping_drift, unit_diffusion)
-  call latens_sde_solve(m, tt, path(1:1, :), r1, stat=st)
-  call report('callback stops the solver', st, LATENS_EDOM, '')
-
-  open(newunit=u, file='test_errors_fortran.tmp.pc', status='replace', action='write')
-  write(u, '(a)') '# latens-pc 1'
-  write(u, '(a)') 'vars 2'
-  write(u, '(a)') 'ncat 2 two'
-  close(u)
-  call pc%load('test_errors_fortran.tmp.pc', stat=st)
-  call report('malformed circuit file', st, LATENS_EPARSE, 'test_errors_fortran.tmp.pc:3')
-  open(newunit=u, file='test_errors_fortran.tmp.pc', status='old')
-  close(u, status='delete')
-  call check(pc%nunits() == 0, 'no circuit after a failed load')
-
-  call r1%fill_normal(y(:, 1))
-  y(:, 2) = 3
-  call latens_causal_pc(y, g, names=['u', 'v'], stat=st)
-  call report('constant column', st, LATENS_EDOM, 'v')
-  call latens_causal_pc(y, g, test='wilcoxon', stat=st)
-  call report('unknown test', st, LATENS_EINVAL, 'wilcoxon')
-
-  ! Core: random streams.
-  call r1%init(99_c_int64_t, 4_c_int64_t)
-  call r2%init(99_c_int64_t, 4_c_int64_t)
-  call r1%fill_normal(a)
-  do i = 1, 8
-     b(i) = r2%normal()
-  end do
-  call check(all(a == b), 'fill_normal equals repeated normal()')
-  r2 = r1
-  call r1%fill_uniform(a)
-  call r2%fill_uniform(b)
-  call check(all(a == b) .and. all(a > 0 .and. a < 1), 'assignment forks the stream')
-  call r1%split(c1, 5_c_int64_t)
-  call r1%fill_uniform(a)
-  call r1%split(c2, 5_c_int64_t)
-  call c1%fill_uniform(a)
-  call c2%fill_uniform(b)
-  call check(all(a == b), 'split(5) names the same stream however far the parent has drawn')
-
-  ! Without stat: the program stops with a non-zero status.
-  call get_command_argument(0, arg)
-  self = trim(arg)
-  call execute_command_line(self // ' --die > test_errors_fortran.tmp.err 2>&1', exitstat=ios, &
-       cmdstat=cst)
-  call check(cst == 0 .and. ios /= 0, 'a failure without stat stops the program')
-  open(newunit=u, file='test_errors_fortran.tmp.err', status='old', action='read')
-  found = .false.
-  found_handler = .false.
-  do
-     read(u, '(a)', iostat=i) arg
-     if (i /= 0) exit
-     if (index(arg, 'latens: latens_gp_kernel%parse: ') == 1 .and. &
-          index(arg, 'no-such-kernel') > 0) found = .true.
-     if (index(arg, 'fortran handler: status 3: ') > 0 .and. index(arg, 'no-such-kernel') > 0) &
-          found_handler = .true.
-     if (index(arg, 'no-such-kernel') > 0) print '(a,a)', 'without stat, output: ', trim(arg)
-  end do
-  close(u, status='delete')
-  print '(a,i0)', 'without stat: exit status ', ios
-  call check(found, 'a failure without stat stops with the library message')
-  call check(found_handler, 'the Fortran error handler saw the error')
-
-  if (failures > 0) error stop 'test_errors: failures'
-  print '(a)', 'test_errors: all checks passed'
+  integer :: failures = 0
+  ! The work runs in a procedure, so that its allocatables are released and its handles
+  ! finalised on return (main-program variables are never deallocated: leak checkers
+  ! would report them).
+  call run()
 contains
+  subroutine run()
+    type(latens_gp_kernel) :: k
+    type(latens_sde_model) :: m
+    type(latens_pc_circuit) :: pc
+    type(latens_causal_graph) :: g
+    type(latens_rng) :: r1, r2, c1, c2
+    real(c_double), allocatable :: x(:, :)
+    real(c_double) :: path(2, 3), tt(3), a(8), b(8), y(50, 2)
+    character(512) :: arg
+    character(:), allocatable :: self
+    integer :: st, u, i, ios, cst
+    logical :: found, found_handler
+    type(c_funptr) :: handler
+    failures = 0
+
+    call get_command_argument(1, arg)
+    if (arg == '--die') then
+       ! No stat: the wrapper must stop the program with the library's message, after the
+       ! installed handler has seen it.
+       handler = c_funloc(fortran_handler)
+       call latens_set_error_handler(handler)
+       call k%parse('no-such-kernel')
+       print '(a)', 'not reached'
+       stop 0
+    end if
+
+    print '(a,a)', 'latens version ', latens_version()
+    call check(len(latens_version()) > 0, 'version string')
+
+    call latens_read_table('/nonexistent/x.csv', x, stat=st)
+    call report('missing file', st, LATENS_EIO, '/nonexistent/x.csv')
+
+    open(newunit=u, file='test_errors_fortran.tmp.csv', status='replace', action='write')
+    write(u, '(a)') 'a,b'
+    write(u, '(a)') '1,2'
+    write(u, '(a)') '3,abc'
+    close(u)
+    call latens_read_table('test_errors_fortran.tmp.csv', x, stat=st)
+    call report('bad cell in a CSV', st, LATENS_EPARSE, 'test_errors_fortran.tmp.csv:3:2')
+    open(newunit=u, file='test_errors_fortran.tmp.csv', status='old')
+    close(u, status='delete')
+
+    call k%parse('no-such-kernel', stat=st)
+    call report('unknown kernel', st, LATENS_EDOM, 'no-such-kernel')
+    call k%parse('matern32')
+    call k%set_params([1d0, -2d0], stat=st)
+    call report('negative lengthscale', st, LATENS_EDOM, 'lengthscale')
+
+    call m%builtin('no-such-model', stat=st)
+    call report('unknown sde model', st, LATENS_EINVAL, 'no-such-model')
+    call m%builtin('ou')
+    tt = [0d0, 0.5d0, 1d0]
+    call r1%init(1_c_int64_t)
+    call latens_sde_solve(m, tt, path, r1, stat=st)
+    call report('wrong path shape', st, LATENS_EBADLEN, 'x must be d x size(t)')
+    call m%create(d=1, m=1, noise=LATENS_SDE_NOISE_ADDITIVE, ntheta=0)
+    call m%set_callbacks(stopping_drift, unit_diffusion)
+    call latens_sde_solve(m, tt, path(1:1, :), r1, stat=st)
+    call report('callback stops the solver', st, LATENS_EDOM, '')
+
+    open(newunit=u, file='test_errors_fortran.tmp.pc', status='replace', action='write')
+    write(u, '(a)') '# latens-pc 1'
+    write(u, '(a)') 'vars 2'
+    write(u, '(a)') 'ncat 2 two'
+    close(u)
+    call pc%load('test_errors_fortran.tmp.pc', stat=st)
+    call report('malformed circuit file', st, LATENS_EPARSE, 'test_errors_fortran.tmp.pc:3')
+    open(newunit=u, file='test_errors_fortran.tmp.pc', status='old')
+    close(u, status='delete')
+    call check(pc%nunits() == 0, 'no circuit after a failed load')
+
+    call r1%fill_normal(y(:, 1))
+    y(:, 2) = 3
+    call latens_causal_pc(y, g, names=['u', 'v'], stat=st)
+    call report('constant column', st, LATENS_EDOM, 'v')
+    call latens_causal_pc(y, g, test='wilcoxon', stat=st)
+    call report('unknown test', st, LATENS_EINVAL, 'wilcoxon')
+
+    ! Core: random streams.
+    call r1%init(99_c_int64_t, 4_c_int64_t)
+    call r2%init(99_c_int64_t, 4_c_int64_t)
+    call r1%fill_normal(a)
+    do i = 1, 8
+       b(i) = r2%normal()
+    end do
+    call check(all(a == b), 'fill_normal equals repeated normal()')
+    r2 = r1
+    call r1%fill_uniform(a)
+    call r2%fill_uniform(b)
+    call check(all(a == b) .and. all(a > 0 .and. a < 1), 'assignment forks the stream')
+    call r1%split(c1, 5_c_int64_t)
+    call r1%fill_uniform(a)
+    call r1%split(c2, 5_c_int64_t)
+    call c1%fill_uniform(a)
+    call c2%fill_uniform(b)
+    call check(all(a == b), 'split(5) names the same stream however far the parent has drawn')
+
+    ! Without stat: the program stops with a non-zero status.
+    call get_command_argument(0, arg)
+    self = trim(arg)
+    call execute_command_line(self // ' --die > test_errors_fortran.tmp.err 2>&1', exitstat=ios, &
+         cmdstat=cst)
+    call check(cst == 0 .and. ios /= 0, 'a failure without stat stops the program')
+    open(newunit=u, file='test_errors_fortran.tmp.err', status='old', action='read')
+    found = .false.
+    found_handler = .false.
+    do
+       read(u, '(a)', iostat=i) arg
+       if (i /= 0) exit
+       if (index(arg, 'latens: latens_gp_kernel%parse: ') == 1 .and. &
+            index(arg, 'no-such-kernel') > 0) found = .true.
+       if (index(arg, 'fortran handler: status 3: ') > 0 .and. index(arg, 'no-such-kernel') > 0) &
+            found_handler = .true.
+       if (index(arg, 'no-such-kernel') > 0) print '(a,a)', 'without stat, output: ', trim(arg)
+    end do
+    close(u, status='delete')
+    print '(a,i0)', 'without stat: exit status ', ios
+    call check(found, 'a failure without stat stops with the library message')
+    call check(found_handler, 'the Fortran error handler saw the error')
+
+    if (failures > 0) error stop 'test_errors: failures'
+    print '(a)', 'test_errors: all checks passed'
+  end subroutine run
   subroutine check(ok, what)
     logical, intent(in) :: ok
     character(*), intent(in) :: what

@@ -63,14 +63,7 @@ program test_causal
   if (failures > 0) error stop 'test_causal: failures'
   print '(a)', 'test_causal: all checks passed'
 contains
-  subroutine check(ok, what)
-    logical, intent(in) :: ok
-    character(*), intent(in) :: what
-    if (.not. ok) then
-       print '(a,a)', 'FAIL: ', what
-       failures = failures + 1
-    end if
-  end subroutine check
+  include 'check.inc'
 
   subroutine show(what, g)
     character(*), intent(in) :: what

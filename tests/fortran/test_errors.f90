@@ -167,14 +167,7 @@ contains
     if (failures > 0) error stop 'test_errors: failures'
     print '(a)', 'test_errors: all checks passed'
   end subroutine run
-  subroutine check(ok, what)
-    logical, intent(in) :: ok
-    character(*), intent(in) :: what
-    if (.not. ok) then
-       print '(a,a)', 'FAIL: ', what
-       failures = failures + 1
-    end if
-  end subroutine check
+  include 'check.inc'
 
   ! stat must be the expected code and the message must mention `needle`.
   subroutine report(what, st, expected, needle)

@@ -104,14 +104,7 @@ contains
     call check(abs(res%loglik - ll) <= 1d-10 * abs(ll), 'fit result loglik = loglik at the fit')
   end subroutine run
 
-  subroutine check(ok, what)
-    logical, intent(in) :: ok
-    character(*), intent(in) :: what
-    if (.not. ok) then
-       print '(a,a)', 'FAIL: ', what
-       failures = failures + 1
-    end if
-  end subroutine check
+  include 'check.inc'
 
   ! Matérn-3/2: k(tau) = s2 (1 + sqrt(3)|tau|/l) exp(-sqrt(3)|tau|/l).
   pure real(c_double) function matern32(tau, s2, l)

@@ -158,12 +158,5 @@ contains
     if (failures > 0) error stop 'test_pc: failures'
     print '(a)', 'test_pc: all checks passed'
   end subroutine run
-  subroutine check(ok, what)
-    logical, intent(in) :: ok
-    character(*), intent(in) :: what
-    if (.not. ok) then
-       print '(a,a)', 'FAIL: ', what
-       failures = failures + 1
-    end if
-  end subroutine check
+  include 'check.inc'
 end program test_pc

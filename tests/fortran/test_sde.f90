@@ -133,12 +133,5 @@ program test_sde
   if (failures > 0) error stop 'test_sde: failures'
   print '(a)', 'test_sde: all checks passed'
 contains
-  subroutine check(ok, what)
-    logical, intent(in) :: ok
-    character(*), intent(in) :: what
-    if (.not. ok) then
-       print '(a,a)', 'FAIL: ', what
-       failures = failures + 1
-    end if
-  end subroutine check
+  include 'check.inc'
 end program test_sde

@@ -65,6 +65,8 @@ uint64_t latens_r_seed(SEXP x, const char *what);
 SEXP latens_r_named_list(int n, const char *const *names);
 /* A fresh double matrix copied from m (any ld); the caller PROTECTs. */
 SEXP latens_r_matrix_from(const latens_mat *m);
+/* The hyperparameters of k as a double vector named by the kernel; the caller PROTECTs. */
+SEXP latens_r_gp_params(const latens_gp_kernel *k);
 
 /* ---------------------------------------------------------------- progress (r_util.c) */
 

@@ -42,19 +42,6 @@ static latens_gp_series gp_series(SEXP *t, SEXP *y) {
   return s;
 }
 
-/* Hyperparameters of k as a named vector. */
-static SEXP gp_params(const latens_gp_kernel *k) {
-  size_t np = latens_gp_kernel_nparams(k);
-  SEXP th = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)np));
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)np));
-  latens_gp_kernel_get_params(k, REAL(th));
-  for (size_t i = 0; i < np; i++)
-    SET_STRING_ELT(nm, (R_xlen_t)i, Rf_mkChar(latens_gp_kernel_param_name(k, i)));
-  Rf_setAttrib(th, R_NamesSymbol, nm);
-  UNPROTECT(2);
-  return th;
-}
-
 static SEXP r_gp_fit(SEXP time, SEXP y, SEXP spec, SEXP theta, SEXP noise, SEXP fit_noise,
                      SEXP whittle, SEXP max_iter) {
   latens_gp_fit_options o;
@@ -80,7 +67,7 @@ static SEXP r_gp_fit(SEXP time, SEXP y, SEXP spec, SEXP theta, SEXP noise, SEXP 
   }
   static const char *const names[] = {"params", "noise", "loglik", "iterations", "converged"};
   SEXP out = PROTECT(latens_r_named_list(5, names));
-  SET_VECTOR_ELT(out, 0, gp_params(k));
+  SET_VECTOR_ELT(out, 0, latens_r_gp_params(k));
   latens_gp_kernel_free(k);
   SET_VECTOR_ELT(out, 1, Rf_ScalarReal(res.noise));
   SET_VECTOR_ELT(out, 2, Rf_ScalarReal(res.loglik));
@@ -152,7 +139,7 @@ static SEXP r_gp_kernel_defaults(SEXP spec) {
   int st;
   latens_gp_kernel *k = gp_kernel(spec, R_NilValue, &st);
   if (st) latens_r_fail(st);
-  SEXP th = PROTECT(gp_params(k));
+  SEXP th = PROTECT(latens_r_gp_params(k));
   latens_gp_kernel_free(k);
   UNPROTECT(1);
   return th;

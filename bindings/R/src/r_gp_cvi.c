@@ -27,18 +27,6 @@ static latens_gp_kernel *cvi_kernel(SEXP spec, SEXP theta, int *st) {
   return *st ? NULL : k;
 }
 
-static SEXP named_params(const latens_gp_kernel *k) {
-  size_t np = latens_gp_kernel_nparams(k);
-  SEXP th = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)np));
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)np));
-  latens_gp_kernel_get_params(k, REAL(th));
-  for (size_t i = 0; i < np; i++)
-    SET_STRING_ELT(nm, (R_xlen_t)i, Rf_mkChar(latens_gp_kernel_param_name(k, i)));
-  Rf_setAttrib(th, R_NamesSymbol, nm);
-  UNPROTECT(2);
-  return th;
-}
-
 /* Arguments common to both entry points, checked before any C allocation. */
 static size_t cvi_args(SEXP *time, SEXP *y, SEXP *theta) {
   *time = PROTECT(latens_r_as_vector(*time, "time"));
@@ -68,7 +56,7 @@ SEXP latens_r_gp_cvi_fit(SEXP time, SEXP y, SEXP spec, SEXP theta, SEXP lik, SEX
   }
   static const char *const names[] = {"params", "noise", "loglik", "iterations", "converged"};
   SEXP out = PROTECT(latens_r_named_list(5, names));
-  SET_VECTOR_ELT(out, 0, named_params(k));
+  SET_VECTOR_ELT(out, 0, latens_r_gp_params(k));
   latens_gp_kernel_free(k);
   SET_VECTOR_ELT(out, 1, Rf_ScalarReal(NA_REAL));
   SET_VECTOR_ELT(out, 2, Rf_ScalarReal(res.elbo));

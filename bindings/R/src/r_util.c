@@ -107,6 +107,18 @@ SEXP latens_r_matrix_from(const latens_mat *m) {
   return out;
 }
 
+SEXP latens_r_gp_params(const latens_gp_kernel *k) {
+  size_t np = latens_gp_kernel_nparams(k);
+  SEXP th = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)np));
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)np));
+  latens_gp_kernel_get_params(k, REAL(th));
+  for (size_t i = 0; i < np; i++)
+    SET_STRING_ELT(nm, (R_xlen_t)i, Rf_mkChar(latens_gp_kernel_param_name(k, i)));
+  Rf_setAttrib(th, R_NamesSymbol, nm);
+  UNPROTECT(2);
+  return th;
+}
+
 /* Runs under R_ToplevelExec: a pending interrupt longjmps out of here only, which makes
  * R_ToplevelExec return FALSE instead of unwinding through the library. */
 static void check_interrupt(void *unused) {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <latens/latens.h>
 #include "../bench.h"
+#include "../../src/core/rng_impl.h" /* latens_rng_fill_normal_kernel (test hook) */
 
 enum { REPS = 3 };
 
@@ -45,17 +46,25 @@ static double run_ensemble(latens_sde_model *md, latens_sde_scheme scheme, size_
   return run_ensemble_threads(md, scheme, np, nsteps, 1, mean);
 }
 
-/* The normals alone, per path stream: one latens_rng_normal call each (bulk = 0), or one
+/* The normals alone, per path stream: one latens_rng_normal call each (bulk = 0), one
  * latens_rng_fill_normal of the path's nsteps into a reused buffer (bulk = 1, what the EM
- * kernel does). */
+ * kernel does), or the same through the AVX2 fast-test kernel, which the fill does not use
+ * by default (bulk = 2; -1 when this CPU lacks AVX2). */
 static double draw_normals(size_t np, size_t nsteps, int bulk, double *sink) {
   double best, s = 0, *z = malloc(nsteps * sizeof *z);
+  latens_rng probe;
+  latens_rng_init(&probe, 1, 0);
+  if (bulk == 2 && latens_rng_fill_normal_kernel(&probe, z, 0, 0.0, 1.0, 1)) {
+    free(z);
+    return -1; /* no AVX2 here */
+  }
   BENCH_BEST(REPS, best, {
     for (size_t p = 0; p < np; p++) {
       latens_rng r;
       latens_rng_init(&r, 1, p);
       if (bulk) {
-        latens_rng_fill_normal(&r, z, nsteps, 0.0, 1.0);
+        if (bulk == 1) latens_rng_fill_normal(&r, z, nsteps, 0.0, 1.0);
+        else latens_rng_fill_normal_kernel(&r, z, nsteps, 0.0, 1.0, 1);
         s += z[nsteps - 1];
       } else {
         for (size_t k = 0; k < nsteps; k++) s += latens_rng_normal(&r);
@@ -109,6 +118,7 @@ static void throughput(void) {
   latens_sde_model *gbm = latens_sde_model_builtin("gbm", NULL, 0);
   latens_sde_model *dw = latens_sde_model_builtin("double-well", NULL, 0);
   double t_norm1 = draw_normals(np, ns, 0, &sink), t_norm = draw_normals(np, ns, 1, &sink);
+  double t_norm0 = draw_normals(np, ns, 2, &sink);
   double t_em = run_ensemble(gbm, LATENS_SDE_EM, np, ns, &mean);
   double t_sri = run_ensemble(gbm, LATENS_SDE_SRI, np, ns, &mean);
   double t_np = numpy_em("gbm", np, ns);
@@ -118,6 +128,9 @@ static void throughput(void) {
          work / t_norm1 / 1e6);
   printf("  %-34s %8.3f s  %7.2f M normals/s   (sum %.3g)\n", "core rng: 10^7 normals, bulk fill",
          t_norm, work / t_norm / 1e6, sink);
+  if (t_norm0 > 0)
+    printf("  %-34s %8.3f s  %7.2f M normals/s   (sum %.3g)\n", "  the same, AVX2 fast-test kernel",
+           t_norm0, work / t_norm0 / 1e6, sink);
   line("latens EM", t_em, work, t_norm, "bulk normal draws");
   if (t_np > 0) line("latens EM", t_em, work, t_np, "NumPy EM");
   else printf("  NumPy EM: skipped (/usr/bin/python3 with numpy not found; apt-get install python3-numpy)\n");
@@ -197,8 +210,10 @@ static void work_precision(void) {
   latens_sde_model_free(md);
 }
 
-int main(void) {
+/* --throughput: parts 1-3 only (the work-precision table takes minutes). */
+int main(int argc, char **argv) {
   throughput();
+  if (argc > 1 && !strcmp(argv[1], "--throughput")) return 0;
   work_precision();
   return 0;
 }

@@ -43,4 +43,11 @@ static inline double rng_u01(uint64_t w) {
 void rng_fill_normal_bulk(latens_rng *r, double *x, size_t n, double mu, double sigma);
 void rng_fill_uniform_bulk(latens_rng *r, double *x, size_t n);
 
+/* Test hook (exported, but not in the installed header): latens_rng_fill_normal through a
+ * chosen kernel, 0 the portable scalar one, 1 the AVX2 one (LATENS_EUNIMPL when this CPU or
+ * build lacks it), so tests/core/test_rng.c can check both against single draws on any
+ * machine.  Same checks and results as latens_rng_fill_normal. */
+LATENS_EXPORT int latens_rng_fill_normal_kernel(latens_rng *r, double *x, size_t n, double mu,
+                                                double sigma, int kernel);
+
 #endif

@@ -1,8 +1,9 @@
 /* sde/ensemble.c: many paths in parallel.
  *
  * Path p always draws from stream (seed, p) and is advanced by exactly the code of a single
- * solve, or, for Euler-Maruyama on a built-in scalar model, four paths at a time by the same
- * arithmetic interleaved (sde_em_steps_group; tests/sde/test_ensemble.c checks bitwise), so a
+ * solve, or, for Euler-Maruyama and SRIW1 on a built-in scalar model, sixteen or four paths
+ * at a time by the same arithmetic interleaved or in vector lanes (sde_em_steps_group,
+ * sde_sri_steps_group; tests/sde/test_ensemble.c checks bitwise), so a
  * path never depends on the thread count, the schedule or its neighbours; reductions over
  * paths run serially in path order.  Summaries advance all paths together one output interval at
  * a time, so memory is O(npaths d) whatever the grid, and quantiles are exact. */
@@ -30,7 +31,8 @@ typedef struct {
   const double *t;
   size_t nt, npaths, d, m;
   int need_dz, nth;
-  int group;             /* paths advance SDE_GROUP at a time (sde_em_steps_group) */
+  int group;             /* paths advance in groups (sde_em_steps_group, or ... */
+  int sri;               /* ... sde_sri_steps_group for SRI: by eights and fours) */
   sde_ws *ws;            /* one per thread */
   double *tbuf;          /* per thread: dw, dz (2m) */
   latens_sde_stats *tst; /* per thread */
@@ -60,7 +62,9 @@ static int ens_init(ens *e, const char *fn, const latens_sde_model *md,
   if (npaths == 0) LATENS_ERRORF(LATENS_EINVAL, "%s: npaths is 0", fn);
   e->md = md, e->opt = opt, e->t = t, e->nt = nt, e->npaths = npaths, e->d = md->d, e->m = md->m;
   e->nth = 1;
-  e->group = !opt->adaptive && opt->scheme == LATENS_SDE_EM && sde_builtin_of(md) != SDE_BUILTIN_NONE;
+  e->sri = opt->scheme == LATENS_SDE_SRI;
+  e->group = !opt->adaptive && (opt->scheme == LATENS_SDE_EM || e->sri) &&
+             sde_builtin_of(md) != SDE_BUILTIN_NONE;
 #ifdef _OPENMP
   e->nth = opt->threads > 0 ? opt->threads : omp_get_max_threads();
   if ((size_t)e->nth > npaths) e->nth = (int)npaths;
@@ -143,14 +147,15 @@ static int ens_path(ens *e, int tid, size_t p, size_t k0, size_t k1, double *X, 
   return LATENS_OK;
 }
 
-/* SDE_GROUP paths p.. together over intervals k0..k1, as ens_path would advance each; a path
- * that becomes non-finite is reported (st[q]) and no longer written, though still stepped. */
-static void ens_group(ens *e, int tid, size_t p, size_t k0, size_t k1, latens_mat *X,
+/* np paths p.. (SDE_WIDE or a multiple of SDE_GROUP) together over intervals k0..k1, as
+ * ens_path would advance each; a path that becomes non-finite is reported (st[q]) and no
+ * longer written, though still stepped. */
+static void ens_group(ens *e, int tid, size_t p, size_t np, size_t k0, size_t k1, latens_mat *X,
                       latens_mat *W, int *st) {
-  double *x[SDE_GROUP], *wacc[SDE_GROUP];
-  latens_rng *r[SDE_GROUP];
+  double *x[SDE_WIDE], *wacc[SDE_WIDE];
+  latens_rng *r[SDE_WIDE];
   const double dt = e->opt->dt, *t = e->t;
-  for (int q = 0; q < SDE_GROUP; q++) {
+  for (size_t q = 0; q < np; q++) {
     path_state *ps = &e->ps[p + (size_t)q];
     x[q] = ps->x, wacc[q] = ps->wacc, r[q] = &ps->rng, st[q] = LATENS_OK;
   }
@@ -158,15 +163,17 @@ static void ens_group(ens *e, int tid, size_t p, size_t k0, size_t k1, latens_ma
     /* the step count and last step of sde_fixed_span */
     double nf = ceil((t[k + 1] - t[k]) / dt * (1 - 1e-12));
     size_t ns = nf < 1 ? 1 : (size_t)nf;
-    sde_em_steps_group(&e->ws[tid], t[k], dt, ns, t[k + 1] - (t[k] + (double)(ns - 1) * dt), x,
-                       r, wacc, &e->tst[tid]);
-    for (int q = 0; q < SDE_GROUP; q++) {
+    const double hlast = t[k + 1] - (t[k] + (double)(ns - 1) * dt);
+    sde_ws *w = &e->ws[tid];
+    if (e->sri) sde_sri_steps_group(w, t[k], dt, ns, hlast, np, x, r, wacc, &e->tst[tid]);
+    else sde_em_steps_group(w, t[k], dt, ns, hlast, np, x, r, wacc, &e->tst[tid]);
+    for (size_t q = 0; q < np; q++) {
       if (st[q]) continue;
       if ((st[q] = sde_x_finite(x[q], 1, t[k + 1]))) {
-        ens_note(e, p + (size_t)q);
+        ens_note(e, p + q);
         continue;
       }
-      size_t pq = p + (size_t)q;
+      size_t pq = p + q;
       if (X) X->data[pq * X->ld + k + 1] = x[q][0];
       if (W) W->data[pq * W->ld + k + 1] = wacc[q][0];
     }
@@ -185,8 +192,9 @@ static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_ma
 #ifdef _OPENMP
     tid = omp_get_thread_num();
 #endif
-    /* units of work: SDE_GROUP paths in group mode (a short last one path by path) */
-    const long unit = e->group ? SDE_GROUP : 1, nu = (lp1 - lp0 + unit - 1) / unit;
+    /* units of work: SDE_WIDE paths in group mode (a short last one by groups of
+     * SDE_GROUP, then path by path) */
+    const long unit = e->group ? SDE_WIDE : 1, nu = (lp1 - lp0 + unit - 1) / unit;
 #pragma omp for schedule(dynamic, 8)
     for (long u = 0; u < nu; u++) {
       size_t p = (size_t)(lp0 + u * unit), pend = p + (size_t)unit, low;
@@ -199,9 +207,11 @@ static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_ma
         for (size_t q = p; q < pend; q++) e->pstatus[q] = LATENS_OK;
         continue;
       }
-      if (pend - p == SDE_GROUP && e->group) {
-        ens_group(e, tid, p, k0, k1, X, W, e->pstatus + p);
-        continue;
+      while (e->group && pend - p >= SDE_GROUP) {
+        const size_t np = pend - p >= SDE_WIDE && !e->sri ? SDE_WIDE
+                                                           : (pend - p) / SDE_GROUP * SDE_GROUP;
+        ens_group(e, tid, p, np, k0, k1, X, W, e->pstatus + p);
+        p += np;
       }
       for (; p < pend; p++) {
         double *xp = X ? X->data + p * X->ld : NULL, *wp = W ? W->data + p * W->ld : NULL;
@@ -247,7 +257,7 @@ int latens_sde_ensemble(const latens_sde_model *md, const latens_sde_options *op
   /* blocks of paths between progress reports: at most ~16 parallel regions, since each ends
    * in a barrier that waits for the slowest thread (costly on a busy machine) */
   size_t block = 64 * (size_t)e.nth, sixteenth = (npaths + 15) / 16;
-  if (block < sixteenth) block = (sixteenth + SDE_GROUP - 1) / SDE_GROUP * SDE_GROUP;
+  if (block < sixteenth) block = (sixteenth + SDE_WIDE - 1) / SDE_WIDE * SDE_WIDE;
   for (size_t p0 = 0; p0 < npaths && !s; p0 += block) {
     size_t p1 = p0 + block < npaths ? p0 + block : npaths;
     s = ens_run(&e, p0, p1, 0, nt - 1, X, W);

@@ -5,8 +5,8 @@
  * sde_draw_step and paths do not depend on these fast paths.  The step itself skips the
  * scheme dispatch and the increment buffer of the general framework; scalar models skip the
  * loops over d and m, built-in scalar models the callbacks (their formulas inlined with the
- * same arithmetic), and ensembles of them advance four paths at a time so that the four
- * dependency chains through x overlap. */
+ * same arithmetic), and ensembles of them advance sixteen paths at a time (AVX2: four
+ * vectors of four) or four (scalar), so that the dependency chains through x overlap. */
 #include "sde_impl.h"
 
 #include <math.h>
@@ -66,11 +66,11 @@ static int em_stats(latens_sde_stats *st, size_t ns, double dt, double hlast) {
   return LATENS_OK;
 }
 
-/* Four paths of a built-in scalar model at once (sde_em_steps_group).  A single path's step
- * is a chain of four dependent floating-point operations through x, so one path at a time
- * runs at the chain's latency, about twice the cost of drawing its normal; four independent
- * chains interleaved run at the throughput.  Each path's arithmetic is that of
- * em_steps_builtin, value for value.  EM_GROUP: steps i0..i1 of size H (sqrt SH). */
+/* Four paths of a built-in scalar model at once.  A single path's step is a chain of six
+ * dependent floating-point operations through x (double-well: x x, x x x, x - x^3, f h,
+ * + g dW, x +), so one path at a time runs at the chain's latency; independent chains
+ * interleaved run at the throughput.  Each path's arithmetic is that of em_steps_builtin,
+ * value for value.  EM_GROUP: steps i0..i1 of size H (sqrt SH). */
 #define EM_GROUP(F, G, i0, i1, H, SH)                                                         \
   for (size_t i = (i0); i < (i1); i++) {                                                      \
     EM_STEP(x0, w0, z0[i], F, G, H, SH);                                                      \
@@ -79,14 +79,12 @@ static int em_stats(latens_sde_stats *st, size_t ns, double dt, double hlast) {
     EM_STEP(x3, w3, z3[i], F, G, H, SH);                                                      \
   }
 
-int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
-                       double *const *x, latens_rng *const *r, double *const *wacc,
-                       latens_sde_stats *st) {
-  (void)t0; /* the built-in models are autonomous */
-  const sde_builtin_kind kind = sde_builtin_of(w->model);
-  const double *p = w->model->theta, sdt = sqrt(dt);
+static void em_group4(sde_builtin_kind kind, const double *p, double *zbuf, double dt, size_t ns,
+                      double hlast, double *const *x, latens_rng *const *r,
+                      double *const *wacc) {
+  const double sdt = sqrt(dt);
   const size_t per = SDE_ZBUF / SDE_GROUP;
-  double *z0 = w->zbuf, *z1 = z0 + per, *z2 = z1 + per, *z3 = z2 + per;
+  double *z0 = zbuf, *z1 = z0 + per, *z2 = z1 + per, *z3 = z2 + per;
   double x0 = x[0][0], x1 = x[1][0], x2 = x[2][0], x3 = x[3][0];
   double w0 = wacc[0][0], w1 = wacc[1][0], w2 = wacc[2][0], w3 = wacc[3][0];
   for (size_t i0 = 0; i0 < ns; i0 += per) {
@@ -109,8 +107,132 @@ int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
   }
   x[0][0] = x0, x[1][0] = x1, x[2][0] = x2, x[3][0] = x3;
   wacc[0][0] = w0, wacc[1][0] = w1, wacc[2][0] = w2, wacc[3][0] = w3;
-  for (int q = 0; q < SDE_GROUP; q++) em_stats(st, ns, dt, hlast);
-  w->nf += SDE_GROUP * ns, w->ng += SDE_GROUP * ns;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_EM_AVX2 1
+
+/* SDE_WIDE paths in four AVX2 vectors (lane l of vector v: path 4 v + l): four vector
+ * chains of the six-operation step hide its latency, and one instruction does the work of
+ * four scalar ones.  Lane by lane the operations are those of EM_STEP (vector multiplies and
+ * adds round as scalar ones; no fma target, so nothing is contracted).  Each path's normals
+ * are a row of zq; four steps of four paths are loaded as a 4x4 block and transposed. */
+#define VGBM_F(xv) _mm256_mul_pd(P0, xv)
+#define VGBM_G(xv) _mm256_mul_pd(P1, xv)
+#define VDW_F(xv) _mm256_sub_pd(xv, _mm256_mul_pd(_mm256_mul_pd(xv, xv), xv))
+#define VDW_G(xv) P0
+#define VOU_F(xv) _mm256_mul_pd(P0, _mm256_sub_pd(P1, xv))
+#define VOU_G(xv) P2
+#define VEM_STEP(xv, wv, zv, F, G)                                                            \
+  do {                                                                                        \
+    const __m256d dw_ = _mm256_mul_pd(zv, SHv), f_ = F(xv), g_ = G(xv);                       \
+    xv = _mm256_add_pd(xv, _mm256_add_pd(_mm256_mul_pd(f_, Hv), _mm256_mul_pd(g_, dw_)));     \
+    wv = _mm256_add_pd(wv, dw_);                                                              \
+  } while (0)
+/* Rows zq[4 v + l][i .. i + 3] to columns c0..c3 (c_s: the four paths' normals of step i+s). */
+#define VLOAD_T(v, c0, c1, c2, c3)                                                            \
+  do {                                                                                        \
+    const __m256d r0_ = _mm256_loadu_pd(zq[4 * (v)] + i);                                     \
+    const __m256d r1_ = _mm256_loadu_pd(zq[4 * (v) + 1] + i);                                 \
+    const __m256d r2_ = _mm256_loadu_pd(zq[4 * (v) + 2] + i);                                 \
+    const __m256d r3_ = _mm256_loadu_pd(zq[4 * (v) + 3] + i);                                 \
+    const __m256d t0_ = _mm256_unpacklo_pd(r0_, r1_), t1_ = _mm256_unpackhi_pd(r0_, r1_);    \
+    const __m256d t2_ = _mm256_unpacklo_pd(r2_, r3_), t3_ = _mm256_unpackhi_pd(r2_, r3_);    \
+    c0 = _mm256_permute2f128_pd(t0_, t2_, 0x20);                                              \
+    c1 = _mm256_permute2f128_pd(t1_, t3_, 0x20);                                              \
+    c2 = _mm256_permute2f128_pd(t0_, t2_, 0x31);                                              \
+    c3 = _mm256_permute2f128_pd(t1_, t3_, 0x31);                                              \
+  } while (0)
+#define VCOL(v)                                                                               \
+  _mm256_set_pd(zq[4 * (v) + 3][i], zq[4 * (v) + 2][i], zq[4 * (v) + 1][i], zq[4 * (v)][i])
+
+/* Steps a..b of size H (sqrt SH) of the SDE_WIDE paths whose states are X[0..3], W[0..3]. */
+#define DEFINE_EM_WIDE(NAME, F, G)                                                            \
+  __attribute__((target("avx2"))) static void NAME(const double *p, const double *const *zq,  \
+                                                   size_t a, size_t b, double H, double SH,   \
+                                                   __m256d *X, __m256d *W) {                  \
+    const __m256d P0 = _mm256_set1_pd(p[0]), P1 = _mm256_set1_pd(p[1]);                       \
+    const __m256d P2 = _mm256_set1_pd(p[2]), Hv = _mm256_set1_pd(H), SHv = _mm256_set1_pd(SH); \
+    (void)P1, (void)P2;                                                                       \
+    __m256d x0 = X[0], x1 = X[1], x2 = X[2], x3 = X[3], w0 = W[0], w1 = W[1], w2 = W[2],      \
+            w3 = W[3];                                                                        \
+    size_t i = a;                                                                             \
+    for (; i + 4 <= b; i += 4) {                                                              \
+      __m256d c[4][4];                                                                        \
+      VLOAD_T(0, c[0][0], c[0][1], c[0][2], c[0][3]);                                         \
+      VLOAD_T(1, c[1][0], c[1][1], c[1][2], c[1][3]);                                         \
+      VLOAD_T(2, c[2][0], c[2][1], c[2][2], c[2][3]);                                         \
+      VLOAD_T(3, c[3][0], c[3][1], c[3][2], c[3][3]);                                         \
+      for (int s_ = 0; s_ < 4; s_++) {                                                        \
+        VEM_STEP(x0, w0, c[0][s_], F, G);                                                     \
+        VEM_STEP(x1, w1, c[1][s_], F, G);                                                     \
+        VEM_STEP(x2, w2, c[2][s_], F, G);                                                     \
+        VEM_STEP(x3, w3, c[3][s_], F, G);                                                     \
+      }                                                                                       \
+    }                                                                                         \
+    for (; i < b; i++) {                                                                      \
+      VEM_STEP(x0, w0, VCOL(0), F, G);                                                        \
+      VEM_STEP(x1, w1, VCOL(1), F, G);                                                        \
+      VEM_STEP(x2, w2, VCOL(2), F, G);                                                        \
+      VEM_STEP(x3, w3, VCOL(3), F, G);                                                        \
+    }                                                                                         \
+    X[0] = x0, X[1] = x1, X[2] = x2, X[3] = x3, W[0] = w0, W[1] = w1, W[2] = w2, W[3] = w3;   \
+  }
+DEFINE_EM_WIDE(em_wide_gbm, VGBM_F, VGBM_G)
+DEFINE_EM_WIDE(em_wide_dw, VDW_F, VDW_G)
+DEFINE_EM_WIDE(em_wide_ou, VOU_F, VOU_G)
+
+__attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const double *p,
+                                                    double *zbuf, double dt, size_t ns,
+                                                    double hlast, double *const *x,
+                                                    latens_rng *const *r, double *const *wacc) {
+  void (*run)(const double *, const double *const *, size_t, size_t, double, double, __m256d *,
+              __m256d *) = kind == SDE_BUILTIN_GBM           ? em_wide_gbm
+                           : kind == SDE_BUILTIN_DOUBLE_WELL ? em_wide_dw
+                                                             : em_wide_ou;
+  const size_t per = SDE_ZBUF / SDE_WIDE;
+  const double *zq[SDE_WIDE];
+  __m256d X[4], W[4];
+  for (int v = 0; v < 4; v++) {
+    X[v] = _mm256_set_pd(x[4 * v + 3][0], x[4 * v + 2][0], x[4 * v + 1][0], x[4 * v][0]);
+    W[v] = _mm256_set_pd(wacc[4 * v + 3][0], wacc[4 * v + 2][0], wacc[4 * v + 1][0],
+                         wacc[4 * v][0]);
+  }
+  for (int q = 0; q < SDE_WIDE; q++) zq[q] = zbuf + (size_t)q * per;
+  for (size_t i0 = 0; i0 < ns; i0 += per) {
+    const size_t nb = ns - i0 < per ? ns - i0 : per;
+    const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
+    for (int q = 0; q < SDE_WIDE; q++)
+      latens_rng_fill_normal(r[q], zbuf + (size_t)q * per, nb, 0.0, 1.0);
+    run(p, zq, 0, nmain, dt, sqrt(dt), X, W);
+    if (nlast < nb) run(p, zq, nlast, nb, hlast, sqrt(hlast), X, W); /* the short last step */
+  }
+  for (int v = 0; v < 4; v++) {
+    double xs[4], ws[4];
+    _mm256_storeu_pd(xs, X[v]), _mm256_storeu_pd(ws, W[v]);
+    for (int l = 0; l < 4; l++) x[4 * v + l][0] = xs[l], wacc[4 * v + l][0] = ws[l];
+  }
+}
+#endif
+
+int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast, size_t np,
+                       double *const *x, latens_rng *const *r, double *const *wacc,
+                       latens_sde_stats *st) {
+  (void)t0; /* the built-in models are autonomous */
+  const sde_builtin_kind kind = sde_builtin_of(w->model);
+  const double *p = w->model->theta;
+  size_t q = 0;
+#ifdef HAVE_EM_AVX2
+  if (np == SDE_WIDE && __builtin_cpu_supports("avx2")) {
+    em_wide(kind, p, w->zbuf, dt, ns, hlast, x, r, wacc);
+    q = np;
+  }
+#endif
+  for (; q + SDE_GROUP <= np; q += SDE_GROUP)
+    em_group4(kind, p, w->zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
+  for (q = 0; q < np; q++) em_stats(st, ns, dt, hlast);
+  w->nf += np * ns, w->ng += np * ns;
   return LATENS_OK;
 }
 
@@ -212,4 +334,152 @@ int sde_em_steps(sde_ws *w, double t0, double dt, size_t ns, double hlast, doubl
     }
   }
   return em_stats(st, ns, dt, hlast);
+}
+
+/* ---------------------------------------------------------------- SRIW1, four paths at once
+ *
+ * step_sri (schemes.c) for d = m = 1 and a built-in model, four paths in the lanes of a
+ * vector: the callbacks, the loops over d and the step's dispatch go, and the eight
+ * divisions of a step (which the exact arithmetic keeps: x/3 is not x (1/3)) run four to an
+ * instruction.  Every lane computes step_sri's expressions in their order (sde_scale_step's
+ * increments, then c1..c3, the stages, E2 and u), so a path is bitwise the general one's
+ * (tests/sde/test_ensemble.c).  Written once with GCC vector types: compiled for AVX2 where
+ * the CPU has it and for baseline x86-64 (or any target) otherwise; no fma is enabled, so
+ * nothing is contracted. */
+typedef double sri_v4 __attribute__((vector_size(32)));
+
+/* Broadcast, and the built-in drift and diffusion (EM's GBM_F ... OU_G) lane by lane; kind
+ * and p come from the enclosing function.  Macros: a function returning a vector by value
+ * would change the ABI between the two compilations. */
+#define SRI_BC(a) ((sri_v4){(a), (a), (a), (a)})
+#define SRI_F(xv)                                                                             \
+  ({                                                                                          \
+    const sri_v4 x_ = (xv);                                                                   \
+    sri_v4 r_;                                                                                \
+    if (kind == SDE_BUILTIN_GBM) r_ = SRI_BC(p[0]) * x_;                                      \
+    else if (kind == SDE_BUILTIN_DOUBLE_WELL) r_ = x_ - x_ * x_ * x_;                         \
+    else r_ = SRI_BC(p[0]) * (SRI_BC(p[1]) - x_);                                             \
+    r_;                                                                                       \
+  })
+#define SRI_G(xv)                                                                             \
+  (kind == SDE_BUILTIN_GBM ? SRI_BC(p[1]) * (xv)                                             \
+                           : SRI_BC(kind == SDE_BUILTIN_DOUBLE_WELL ? p[0] : p[2]))
+
+/* Steps a..b of size h of 4 nv paths (nv vectors: state xs[v], running W ws[v]); zq[l]: path
+ * l's normals, two per step (dW's, then dZ's).  Two vectors interleave two chains of the
+ * step's ~55-cycle dependency through x (a division among them). */
+static inline __attribute__((always_inline)) void sri_run(sde_builtin_kind kind, int nv,
+                                                          const double *p,
+                                                          const double *const *zq, size_t a,
+                                                          size_t b, double h, sri_v4 *xs,
+                                                          sri_v4 *ws) {
+  const double sh = sqrt(h);
+  for (size_t i = a; i < b; i++) {
+#pragma GCC unroll 2
+    for (int v = 0; v < nv; v++) {
+      const double *const *zv = zq + 4 * v;
+      const sri_v4 x = xs[v];
+      const sri_v4 z0 = {zv[0][2 * i], zv[1][2 * i], zv[2][2 * i], zv[3][2 * i]};
+      const sri_v4 z1 = {zv[0][2 * i + 1], zv[1][2 * i + 1], zv[2][2 * i + 1], zv[3][2 * i + 1]};
+      const sri_v4 dw = sh * z0, dz = 0.5 * h * (dw + sh * z1 * 0.57735026918962576451);
+      const sri_v4 c1 = (dw * dw - h) / (2 * sh), c2 = dz / h;
+      const sri_v4 c3 = (dw * dw * dw - 3 * h * dw) / (6 * h);
+      const sri_v4 g1 = SRI_G(x), fH1 = SRI_F(x) * h;
+      const sri_v4 H0 = x + 0.75 * fH1 + 1.5 * c2 * g1;
+      const sri_v4 H11 = x + 0.25 * fH1 + 0.5 * sh * g1;
+      const sri_v4 H12 = x + fH1 - sh * g1;
+      const sri_v4 g2 = SRI_G(H11), g3 = SRI_G(H12);
+      const sri_v4 H13 = x + 0.25 * fH1 + sh * (-5 * g1 + 3 * g2 + 0.5 * g3);
+      const sri_v4 g4 = SRI_G(H13), fH2 = SRI_F(H0) * h;
+      const sri_v4 E2 = c2 * (2 * g1 - 4 * g2 / 3 - 2 * g3 / 3) +
+                        c3 * (-2 * g1 + 5 * g2 / 3 - 2 * g3 / 3 + g4);
+      xs[v] = x + (fH1 + 2 * fH2) / 3 + dw * (-g1 + 4 * g2 / 3 + 2 * g3 / 3) +
+              c1 * (-g1 + 4 * g2 / 3 - g3 / 3) + E2;
+      ws[v] += dw;
+    }
+  }
+}
+
+/* ns steps (the last of hlast) of the 4 nv paths x[0..4 nv). */
+static inline __attribute__((always_inline)) void sri_group(sde_builtin_kind kind, int nv,
+                                                            const double *p, double *zbuf,
+                                                            double dt, size_t ns, double hlast,
+                                                            double *const *x,
+                                                            latens_rng *const *r,
+                                                            double *const *wacc) {
+  const size_t np = 4 * (size_t)nv, per = SDE_ZBUF / (2 * np); /* steps per bulk draw */
+  const double *zq[8];
+  sri_v4 xs[2], ws[2];
+  for (int v = 0; v < nv; v++) {
+    double *const *xv = x + 4 * v, *const *wv = wacc + 4 * v;
+    xs[v] = (sri_v4){xv[0][0], xv[1][0], xv[2][0], xv[3][0]};
+    ws[v] = (sri_v4){wv[0][0], wv[1][0], wv[2][0], wv[3][0]};
+  }
+  for (size_t q = 0; q < np; q++) zq[q] = zbuf + q * 2 * per;
+  for (size_t i0 = 0; i0 < ns; i0 += per) {
+    const size_t nb = ns - i0 < per ? ns - i0 : per;
+    const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
+    for (size_t q = 0; q < np; q++)
+      latens_rng_fill_normal(r[q], zbuf + q * 2 * per, 2 * nb, 0.0, 1.0);
+    switch (kind) { /* constant kinds: each case its own specialised loop */
+    case SDE_BUILTIN_GBM:
+      sri_run(SDE_BUILTIN_GBM, nv, p, zq, 0, nmain, dt, xs, ws);
+      if (nlast < nb) sri_run(SDE_BUILTIN_GBM, nv, p, zq, nlast, nb, hlast, xs, ws);
+      break;
+    case SDE_BUILTIN_DOUBLE_WELL:
+      sri_run(SDE_BUILTIN_DOUBLE_WELL, nv, p, zq, 0, nmain, dt, xs, ws);
+      if (nlast < nb) sri_run(SDE_BUILTIN_DOUBLE_WELL, nv, p, zq, nlast, nb, hlast, xs, ws);
+      break;
+    default:
+      sri_run(SDE_BUILTIN_OU, nv, p, zq, 0, nmain, dt, xs, ws);
+      if (nlast < nb) sri_run(SDE_BUILTIN_OU, nv, p, zq, nlast, nb, hlast, xs, ws);
+      break;
+    }
+  }
+  for (size_t q = 0; q < np; q++) x[q][0] = xs[q / 4][q % 4], wacc[q][0] = ws[q / 4][q % 4];
+}
+
+/* 8 paths (nv = 2) or 4 (nv = 1), for baseline x86-64 and for AVX2. */
+static void sri_group_base(sde_builtin_kind kind, int nv, const double *p, double *zbuf,
+                           double dt, size_t ns, double hlast, double *const *x,
+                           latens_rng *const *r, double *const *wacc) {
+  if (nv == 2) sri_group(kind, 2, p, zbuf, dt, ns, hlast, x, r, wacc);
+  else sri_group(kind, 1, p, zbuf, dt, ns, hlast, x, r, wacc);
+}
+#ifdef HAVE_EM_AVX2
+__attribute__((target("avx2"))) static void sri_group_avx2(sde_builtin_kind kind, int nv,
+                                                           const double *p, double *zbuf,
+                                                           double dt, size_t ns, double hlast,
+                                                           double *const *x,
+                                                           latens_rng *const *r,
+                                                           double *const *wacc) {
+  if (nv == 2) sri_group(kind, 2, p, zbuf, dt, ns, hlast, x, r, wacc);
+  else sri_group(kind, 1, p, zbuf, dt, ns, hlast, x, r, wacc);
+}
+#endif
+
+int sde_sri_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast, size_t np,
+                        double *const *x, latens_rng *const *r, double *const *wacc,
+                        latens_sde_stats *st) {
+  (void)t0; /* the built-in models are autonomous */
+  const sde_builtin_kind kind = sde_builtin_of(w->model);
+  const double *p = w->model->theta;
+  int avx2 = 0;
+#ifdef HAVE_EM_AVX2
+  avx2 = __builtin_cpu_supports("avx2");
+#endif
+  for (size_t q = 0; q + SDE_GROUP <= np;) {
+    const int nv = q + 2 * SDE_GROUP <= np ? 2 : 1;
+#ifdef HAVE_EM_AVX2
+    if (avx2) sri_group_avx2(kind, nv, p, w->zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
+    else
+#endif
+      sri_group_base(kind, nv, p, w->zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
+    q += (size_t)nv * SDE_GROUP;
+  }
+  (void)avx2;
+  for (size_t q = 0; q < np; q++) em_stats(st, ns, dt, hlast);
+  /* step_sri's calls: f and g at x, g at H11, H12, H13, f at H0 */
+  w->nf += 2 * np * ns, w->ng += 4 * np * ns;
+  return LATENS_OK;
 }

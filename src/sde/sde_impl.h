@@ -19,7 +19,9 @@ typedef struct {
   double *buf;
 } sde_ws;
 
-enum { SDE_ZBUF = 512 };
+/* 128 steps of SDE_WIDE paths per bulk draw (a shorter fill pays its window set-up and
+ * rounds its Philox batch up more often) */
+enum { SDE_ZBUF = 2048 };
 
 LATENS_INTERNAL int sde_ws_init(sde_ws *w, const latens_sde_model *model,
                                 const latens_sde_options *opt, const char *fn);
@@ -48,13 +50,20 @@ typedef enum {
 LATENS_INTERNAL sde_builtin_kind sde_builtin_of(const latens_sde_model *md);
 /* LATENS_OK when x (d values) is finite, else LATENS_ENOTFINITE reported at time t. */
 LATENS_INTERNAL int sde_x_finite(const double *x, size_t d, double t);
-/* SDE_GROUP paths of a built-in scalar model (sde_builtin_of(w->model) != NONE) advanced
- * together by sde_em_steps' arithmetic, path q drawing from r[q]: bitwise what sde_em_steps
- * gives each path alone, at the throughput of four interleaved chains.  Never fails. */
-enum { SDE_GROUP = 4 };
+/* np paths (SDE_WIDE, or a multiple of SDE_GROUP below it) of a built-in scalar model
+ * (sde_builtin_of(w->model) != NONE) advanced together by sde_em_steps' arithmetic, path q
+ * drawing from r[q]: bitwise what sde_em_steps gives each path alone, at the throughput of
+ * interleaved chains (SDE_WIDE: four AVX2 vectors where the CPU has them; otherwise groups
+ * of SDE_GROUP scalar chains).  Never fails. */
+enum { SDE_GROUP = 4, SDE_WIDE = 16 };
 LATENS_INTERNAL int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
-                                       double *const *x, latens_rng *const *r,
+                                       size_t np, double *const *x, latens_rng *const *r,
                                        double *const *wacc, latens_sde_stats *st);
+/* The same for scheme SRI (SRIW1, step_sri's arithmetic lane by lane), np a multiple of
+ * SDE_GROUP: four paths per vector (AVX2 where the CPU has it).  Never fails. */
+LATENS_INTERNAL int sde_sri_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
+                                        size_t np, double *const *x, latens_rng *const *r,
+                                        double *const *wacc, latens_sde_stats *st);
 /* Drift and diffusion through whichever callbacks exist; count them in w. */
 LATENS_INTERNAL int sde_eval_f(sde_ws *w, double t, const double *x, double *f);
 LATENS_INTERNAL int sde_eval_g(sde_ws *w, double t, const double *x, double *g);

@@ -639,6 +639,7 @@ END_TEST
 /* ---------------------------------------------------------------- the ziggurat normal */
 
 #include "../../src/core/rng_ziggurat.h"
+#include "../../src/core/rng_impl.h" /* the kernel test hook */
 
 START_TEST(ziggurat_tables) {
   /* Oracle: the defining equations of the 256-layer ziggurat (Marsaglia & Tsang 2000),
@@ -737,10 +738,10 @@ START_TEST(normal_million_ks_and_tails) {
 }
 END_TEST
 
-START_TEST(fill_normal_equals_single_draws) {
-  /* Oracle: bitwise equality with successive single draws, including the stream state after
-   * (so draws of any kind continue alike), for fills of 1..1200 values (across the bulk
-   * batches and through the ziggurat's wedge and tail), starting at every word offset. */
+/* Fills of 1..1200 values (across the bulk batches and through the ziggurat's wedge and
+ * tail) at every word offset through kernel (-1: the public latens_rng_fill_normal, 0 the
+ * portable scalar kernel, 1 the AVX2 one); the number of cases that differ from single draws. */
+static int fill_mismatches(int kernel) {
   int bad = 0;
   for (int t = 0; t < 400; t++) {
     latens_rng a, b;
@@ -749,7 +750,8 @@ START_TEST(fill_normal_equals_single_draws) {
     b = a;
     size_t n = 1 + (size_t)(t * 37) % 1200;
     double x[1200], y[1200];
-    latens_rng_fill_normal(&a, x, n, 0.25, 1.5);
+    if (kernel < 0) latens_rng_fill_normal(&a, x, n, 0.25, 1.5);
+    else bad += latens_rng_fill_normal_kernel(&a, x, n, 0.25, 1.5, kernel) != LATENS_OK;
     for (size_t i = 0; i < n; i++) y[i] = 0.25 + 1.5 * latens_rng_normal(&b);
     bad += memcmp(x, y, n * sizeof *x) != 0 || memcmp(&a, &b, sizeof a) != 0;
     latens_rng_fill_uniform(&a, x, n);
@@ -757,7 +759,38 @@ START_TEST(fill_normal_equals_single_draws) {
     bad += memcmp(x, y, n * sizeof *x) != 0 || memcmp(&a, &b, sizeof a) != 0;
     bad += latens_rng_uint32(&a) != latens_rng_uint32(&b);
   }
-  ck_assert_int_eq(bad, 0);
+  return bad;
+}
+
+START_TEST(fill_normal_equals_single_draws) {
+  /* Oracle: bitwise equality with successive single draws, including the stream state after
+   * (so draws of any kind continue alike), through the public fill and through each kernel
+   * it may dispatch to, so the portable kernel is checked on an AVX2 machine too. */
+  ck_assert_int_eq(fill_mismatches(-1), 0);
+  ck_assert_int_eq(fill_mismatches(0), 0);
+  double x[4];
+  latens_rng r;
+  latens_rng_init(&r, 1, 0);
+  int avx2 = latens_rng_fill_normal_kernel(&r, x, 4, 0.0, 1.0, 1);
+  ck_assert(avx2 == LATENS_OK || avx2 == LATENS_EUNIMPL);
+  if (avx2 == LATENS_OK) ck_assert_int_eq(fill_mismatches(1), 0);
+  /* a long fill: every AVX2 block position of a failing lane, many times over (1.5% of
+   * attempts fail the fast test) */
+  enum { NL = 200000 };
+  double *u = malloc(NL * sizeof *u), *v = malloc(NL * sizeof *v);
+  for (int kernel = 0; kernel <= (avx2 == LATENS_OK); kernel++) {
+    latens_rng a, b;
+    latens_rng_init(&a, 99, (uint64_t)kernel);
+    b = a;
+    ck_assert_int_eq(latens_rng_fill_normal_kernel(&a, u, NL, -1.0, 0.5, kernel), LATENS_OK);
+    for (size_t i = 0; i < NL; i++) v[i] = -1.0 + 0.5 * latens_rng_normal(&b);
+    ck_assert(memcmp(u, v, NL * sizeof *u) == 0 && memcmp(&a, &b, sizeof a) == 0);
+  }
+  free(u), free(v);
+  /* the hook's own checks */
+  ck_assert_int_eq(latens_rng_fill_normal_kernel(&r, x, 4, 0.0, 1.0, 2), LATENS_EINVAL);
+  ck_assert_int_eq(latens_rng_fill_normal_kernel(&r, x, 4, 0.0, -1.0, 0), LATENS_EDOM);
+  ck_assert_int_eq(latens_rng_fill_normal_kernel(&r, NULL, 4, 0.0, 1.0, 0), LATENS_EINVAL);
 }
 END_TEST
 

@@ -411,37 +411,61 @@ static int user_dw_g(double t, const double *x, const double *p, void *u, double
   return 0;
 }
 
+static int user_ou(double t, const double *x, const double *p, void *u, double *f, double *g) {
+  (void)t, (void)u;
+  if (f) f[0] = p[0] * (p[1] - x[0]);
+  if (g) g[0] = p[2];
+  return 0;
+}
+
 START_TEST(test_builtin_kernel_equals_callbacks) {
   /* Oracle: bitwise equality with the same model driven through user callbacks (the general
-   * per-step path): the EM kernel's inlined built-in formulas may not change a path. */
-  for (int c = 0; c < 2; c++) {
-    latens_sde_model *md = latens_sde_model_builtin(c ? "double-well" : "gbm", NULL, 0);
-    latens_sde_model *tw = latens_sde_model_builtin(c ? "double-well" : "gbm", NULL, 0);
-    if (c) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
-    else tw->both = user_gbm;
-    latens_sde_options o = opts(LATENS_SDE_EM, 1.0 / 700);
+   * per-step path, one path at a time): the EM and SRIW1 kernels' inlined built-in formulas
+   * may not change a path, nor the step and evaluation counts.  23 paths: for EM one unit of
+   * 16 (the AVX2 kernel where the CPU has it), one group of 4 (the scalar interleaved
+   * kernel) and 3 single paths; for SRI two groups of 8 and one of 4 (vector kernels, AVX2
+   * where the CPU has it) and 3 single paths.  The grid's
+   * spans of 210, 455 and 35 steps cross the bulk-draw chunks and end in a short step.
+   * With 2 threads too (the units then run on either thread). */
+  enum { NP = 23 };
+  const char *names[3] = {"gbm", "double-well", "ou"};
+  for (int c = 0; c < 6; c++) {
+    latens_sde_model *md = latens_sde_model_builtin(names[c % 3], NULL, 0);
+    latens_sde_model *tw = latens_sde_model_builtin(names[c % 3], NULL, 0);
+    if (c % 3 == 1) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
+    else tw->both = c % 3 ? user_ou : user_gbm;
+    latens_sde_options o = opts(c < 3 ? LATENS_SDE_EM : LATENS_SDE_SRI, 1.0 / 700);
     double t[4] = {0, 0.3, 0.95, 1.0};
-    latens_mat *X = latens_mat_alloc(4, 5), *Y = latens_mat_alloc(4, 5);
-    latens_mat *W = latens_mat_alloc(4, 5), *V = latens_mat_alloc(4, 5);
-    ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, 5, 3, X, W, NULL, NULL), LATENS_OK);
-    ck_assert_int_eq(latens_sde_ensemble(tw, &o, NULL, t, 4, 5, 3, Y, V, NULL, NULL), LATENS_OK);
-    ck_assert(memcmp(X->data, Y->data, 20 * sizeof(double)) == 0);
-    ck_assert(memcmp(W->data, V->data, 20 * sizeof(double)) == 0);
+    latens_mat *X = latens_mat_alloc(4, NP), *Y = latens_mat_alloc(4, NP);
+    latens_mat *W = latens_mat_alloc(4, NP), *V = latens_mat_alloc(4, NP);
+    latens_sde_stats sa, sb;
+    ck_assert_int_eq(latens_sde_ensemble(tw, &o, NULL, t, 4, NP, 3, Y, V, &sb, NULL), LATENS_OK);
+    for (int th = 1; th <= 2; th++) {
+      o.threads = th;
+      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, &sa, NULL),
+                       LATENS_OK);
+      ck_assert_msg(memcmp(X->data, Y->data, 4 * NP * sizeof(double)) == 0, "%s %d x",
+                    names[c % 3], c / 3);
+      ck_assert_msg(memcmp(W->data, V->data, 4 * NP * sizeof(double)) == 0, "%s %d W",
+                    names[c % 3], c / 3);
+      ck_assert(sa.steps == sb.steps && sa.f_evals == sb.f_evals && sa.g_evals == sb.g_evals);
+      ck_assert(sa.min_step == sb.min_step && sa.max_step == sb.max_step);
+    }
     latens_mat_free(X), latens_mat_free(Y), latens_mat_free(W), latens_mat_free(V);
     latens_sde_model_free(md), latens_sde_model_free(tw);
   }
   /* A path that overflows is reported alike (status, path, time): gbm with drift 2000 passes
-   * 1e308 near t = 0.35. */
+   * 1e308 near t = 0.35 (21 paths: a unit of 16, a group of 4, one single path). */
   const double th[2] = {2000, 0.1};
   latens_sde_model *md = latens_sde_model_builtin("gbm", th, 2);
   latens_sde_model *tw = latens_sde_model_builtin("gbm", th, 2);
   tw->both = user_gbm;
   latens_sde_options o = opts(LATENS_SDE_EM, 1.0 / 700);
   double t[4] = {0, 0.3, 0.95, 1.0};
-  latens_mat *X = latens_mat_alloc(4, 6);
+  latens_mat *X = latens_mat_alloc(4, 21);
   char msg[2][400];
   for (int c = 0; c < 2; c++) {
-    int st = latens_sde_ensemble(c ? tw : md, &o, NULL, t, 4, 6, 3, X, NULL, NULL, NULL);
+    int st = latens_sde_ensemble(c ? tw : md, &o, NULL, t, 4, 21, 3, X, NULL, NULL, NULL);
     const char *why = NULL;
     ck_assert_int_eq(st, LATENS_ENOTFINITE);
     ck_assert_int_eq(latens_last_error(&why), LATENS_ENOTFINITE);

@@ -443,8 +443,8 @@ static void current(const grun *g, const latens_sde_ssm *s, double *v) {
 }
 
 static int write_states(const cli_common *c, const grun *g, const latens_sde_ssm *s,
-                        const char *method, double ll, size_t iters, const double *mean,
-                        const double *var) {
+                        const char *method, double ll, double ll_se, size_t iters,
+                        const double *mean, const double *var) {
   cli_out *out = cli_out_open(c);
   if (!out) return CLI_EUSAGE;
   FILE *f = cli_out_stream(out);
@@ -460,6 +460,8 @@ static int write_states(const cli_common *c, const grun *g, const latens_sde_ssm
     cli_json_begin(&j, f);
     json_named(&j, "params", g, v);
     cli_json_key(&j, "loglik"), cli_json_number(&j, ll);
+    /* matching: "loglik" is the bound, re-estimated on fresh draws, and this its MC error */
+    if (!isnan(ll_se)) cli_json_key(&j, "objective_se"), cli_json_number(&j, ll_se);
     cli_json_key(&j, "iterations"), cli_json_int(&j, (long long)iters);
     cli_json_key(&j, "method"), cli_json_string(&j, method);
     cli_json_key(&j, "model"), cli_json_string(&j, g->md->name);
@@ -528,7 +530,8 @@ static int states_run(const cli_common *c, const gargs *a, grun *g, latens_sde_s
                     "ukf or pf)", g->md->name);
   latens_sde_data y = {g->T, g->p, g->t, g->x, g->p};
   const size_t tot = g->T * g->d;
-  double *mean = malloc(2 * tot * sizeof *mean), *var = mean ? mean + tot : NULL, ll = NAN;
+  double *mean = malloc(2 * tot * sizeof *mean), *var = mean ? mean + tot : NULL, ll = NAN,
+         ll_se = NAN;
   if (!mean) return cli_fail(c, CLI_EMODEL, "out of memory");
   size_t iters = 0;
   int st;
@@ -544,7 +547,7 @@ static int states_run(const cli_common *c, const gargs *a, grun *g, latens_sde_s
     st = !none ? LATENS_ENOMEM : LATENS_OK;
     if (!st) st = latens_sde_ssm_fit_matching(s, none, &o, &y, &r, mean, var);
     free(none);
-    ll = r.objective, iters = r.iterations;
+    ll = r.objective, ll_se = r.objective_se, iters = r.iterations;
   } else {
     st = latens_sde_ssm_filter(s, (latens_sde_filter_method)m, smooth, &y, mean, var, &ll);
   }
@@ -554,7 +557,8 @@ static int states_run(const cli_common *c, const gargs *a, grun *g, latens_sde_s
     st = LATENS_OK;
   }
   int rc = st ? cli_fail(c, cli_exit_code(st), "%s", cli_last_error())
-              : write_states(c, g, s, matching ? "sde-matching" : mname, ll, iters, mean, var);
+              : write_states(c, g, s, matching ? "sde-matching" : mname, ll, ll_se, iters,
+                             mean, var);
   free(mean);
   return rc;
 }
@@ -587,6 +591,7 @@ static int write_fit(const cli_common *c, const grun *g, const latens_sde_ssm *s
       if (g->fit[k]) cli_json_string(&j, pname(g, k));
     cli_json_close(&j, ']');
     cli_json_key(&j, "objective"), cli_json_number(&j, r->objective);
+    cli_json_key(&j, "objective_se"), cli_json_number(&j, r->objective_se);
     cli_json_key(&j, "converged"), cli_json_bool(&j, r->converged);
     cli_json_key(&j, "n"), cli_json_int(&j, (long long)g->T);
     cli_json_key(&j, "observed"), cli_json_int(&j, (long long)nobs);

@@ -163,6 +163,25 @@ LATENS_EXPORT latens_sde_model *latens_sde_model_builtin(const char *name, const
                                                          size_t ntheta);
 /* Names of the built-ins, NULL-terminated. */
 LATENS_EXPORT const char *const *latens_sde_model_builtin_names(void);
+/* Description of a built-in model (latens_sde_model_builtin's table) for front ends that parse
+ * parameters by name: dimensions, noise kind, whether it is linear, and each parameter's
+ * name, default and domain [lo, hi].  Filled from the model the constructor builds, so it
+ * never disagrees with it. */
+enum { LATENS_SDE_INFO_MAXPARAM = 16, LATENS_SDE_INFO_MAXDIM = 8 };
+typedef struct {
+  char name[64];
+  size_t d, m, ntheta;
+  latens_sde_noise noise;
+  int linear; /* the model has the `linear` callback (exact Kalman applies) */
+  char theta_name[LATENS_SDE_INFO_MAXPARAM][32];
+  double theta_default[LATENS_SDE_INFO_MAXPARAM];
+  double theta_lo[LATENS_SDE_INFO_MAXPARAM], theta_hi[LATENS_SDE_INFO_MAXPARAM];
+  double x0[LATENS_SDE_INFO_MAXDIM];
+} latens_sde_model_info;
+
+/* Fill *info for the built-in `name` (one of latens_sde_model_builtin_names()).
+ * LATENS_EINVAL for an unknown name (the message lists the known ones). */
+LATENS_EXPORT int latens_sde_model_info_get(const char *name, latens_sde_model_info *info);
 /* The linear SDE dX = (A X + b) dt + G dW (A d x d, b d values or NULL for 0, G d x m).
  * Parameters are the entries of A (column-major, names "A11", "A21", ...), then b ("b1"...),
  * then G ("G11", ...): ntheta = d*d + d + d*m, all free.  Additive noise; x0 = 0.

@@ -312,8 +312,11 @@ LATENS_EXPORT int latens_sde_match_fit_posterior(latens_sde_match *w, const late
  * noise (G independent of z; Sigma = G G^T positive definite), z(t0) ~ N(m0, P0) with t0
  * the workspace's, the same Gaussian readout and spline posterior as above.  The matching
  * term at each Gauss-Legendre node is averaged over nsamples reparameterised draws
- * z = m + L e, with e drawn from stream (seed, node index): common random numbers, so the
- * estimate is a deterministic smooth function (its mean over seeds is the exact loss).
+ * z = m + L e, e a Latin hypercube sample of N(0, I) (one draw per equiprobable stratum in
+ * each component; each draw exactly N(0, I)) from stream (seed, node index): common random
+ * numbers, so the estimate is a deterministic smooth function (its mean over seeds is the
+ * exact loss).  Its minimum over coef (or theta) for one seed is biased low, since the fit
+ * adapts to the draws: evaluate a fitted point with other seeds to estimate its bound.
  * gcoef (ncoef) is exact for the estimate (by hand, through the model's drift Jacobian);
  * gtheta (model->ntheta) by central differences of the estimate.  Either may be NULL.  The
  * model's theta is read (and restored after the differences). */
@@ -326,7 +329,8 @@ LATENS_EXPORT int latens_sde_match_loss_mc(latens_sde_match *w, latens_sde_model
 
 /* Minimise the Monte Carlo loss by L-BFGS over the coefficients (coef, in place) and, when
  * fit_theta is non-zero, the model's parameters within their domains (written back to the
- * model).  opt may be NULL (max_iter 5000).  loss, iterations may be NULL. */
+ * model).  opt may be NULL (max_iter 5000).  loss (the minimum for this seed's draws, biased
+ * low: see above), iterations may be NULL. */
 LATENS_EXPORT int latens_sde_match_fit_mc(latens_sde_match *w, latens_sde_model *model,
                                           const double *m0, const double *P0,
                                           const latens_sde_readout *ro,
@@ -336,26 +340,6 @@ LATENS_EXPORT int latens_sde_match_fit_mc(latens_sde_match *w, latens_sde_model 
                                           double *loss, size_t *iterations);
 
 /* ---------------------------------------------------------------- any model, one readout */
-
-/* Description of a built-in model (latens_sde_model_builtin's table) for front ends that parse
- * parameters by name: dimensions, noise kind, whether it is linear, and each parameter's
- * name, default and domain [lo, hi].  Filled from the model the constructor builds, so it
- * never disagrees with it. */
-enum { LATENS_SDE_INFO_MAXPARAM = 16, LATENS_SDE_INFO_MAXDIM = 8 };
-typedef struct {
-  char name[64];
-  size_t d, m, ntheta;
-  latens_sde_noise noise;
-  int linear; /* the model has the `linear` callback (exact Kalman applies) */
-  char theta_name[LATENS_SDE_INFO_MAXPARAM][32];
-  double theta_default[LATENS_SDE_INFO_MAXPARAM];
-  double theta_lo[LATENS_SDE_INFO_MAXPARAM], theta_hi[LATENS_SDE_INFO_MAXPARAM];
-  double x0[LATENS_SDE_INFO_MAXDIM];
-} latens_sde_model_info;
-
-/* Fill *info for the built-in `name` (one of latens_sde_model_builtin_names()).
- * LATENS_EINVAL for an unknown name (the message lists the known ones). */
-LATENS_EXPORT int latens_sde_model_info_get(const char *name, latens_sde_model_info *info);
 
 typedef enum {
   LATENS_SDE_FILTER_KALMAN = 0, /* exact: the model's `linear` callback, Gaussian readout */
@@ -411,8 +395,13 @@ LATENS_EXPORT int latens_sde_ssm_filter(const latens_sde_ssm *s, latens_sde_filt
 typedef struct {
   double loglik;      /* the fit method's log-likelihood at the estimate (matching: the
                          Gaussian log-likelihood used for se) */
-  double objective;   /* what the optimiser maximised (PF: the particle estimate; matching:
-                         minus the loss, a lower bound on log p(x)) */
+  double objective;   /* what the optimiser maximised (PF: the particle estimate at the
+                         fit's common random numbers; matching: minus the loss, a lower bound
+                         on log p(x) — for the Monte Carlo loss re-estimated at the estimate
+                         with independent draws, since its minimum over the fit's fixed draws
+                         is biased high as a bound) */
+  double objective_se; /* Monte Carlo standard error of objective: 0 when exact (closed-form
+                          matching), NaN when not estimated (mle, pf) */
   size_t iterations;
   int converged;
   double *se;
@@ -433,9 +422,12 @@ LATENS_EXPORT int latens_sde_ssm_fit(latens_sde_ssm *s, latens_sde_filter_method
  * with the `linear` callback, the Monte Carlo one (latens_sde_match_loss_mc, s->nsamples
  * draws, stream s->seed; additive noise) otherwise.  Gradients: exact in the coefficients;
  * theta through the linear form's central differences (closed form) or the loss's (Monte
- * Carlo); r by central differences of the loss.  The prior must be given (stationary = 0).  With no flag set (fit all zeros)
- * only the posterior is fitted, for the current parameters.  Writes the estimate as above; when
- * mean / var (d x T) are not NULL, the posterior marginals at the observation times. */
+ * Carlo); r by central differences of the loss.  The prior must be given (stationary = 0).
+ * With no flag set (fit all zeros) only the posterior is fitted, for the current parameters.
+ * Writes the estimate as above; when mean / var (d x T) are not NULL, the posterior marginals
+ * at the observation times.  res->objective is -loss at the estimate: exact for the closed
+ * form; for Monte Carlo the mean of 8 estimates with independent streams and 4 nsamples draws
+ * each (objective_se its standard error), not the fit's own biased minimum. */
 LATENS_EXPORT int latens_sde_ssm_fit_matching(latens_sde_ssm *s, const int *fit,
                                               const latens_optim_options *opt,
                                               const latens_sde_data *y,

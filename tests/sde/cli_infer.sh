@@ -55,6 +55,11 @@ contains "$tmp/out" '"likelihood":"kalman"' "linear matching reports the Kalman 
 ll_m=$(num loglik); ob_m=$(num objective)
 awk -v a="$ll_mle" -v b="$ll_m" -v c="$ob_m" 'BEGIN { exit !(c <= b + 1e-6 && b <= a + 1e-6 && a - c < 2) }' \
   && ok || bad "ou matching: bound $ob_m, loglik $ll_m, MLE loglik $ll_mle"
+contains "$tmp/out" '"objective_se":0' "closed-form matching: objective_se is 0"
+expect 0 "double-well fit sde-matching objective_se" -- "$LATENS" sde fit --model double-well \
+  --method sde-matching --data "$tmp/dw.csv" --params r=1e-2 --fit-params sigma --json --quiet
+se=$(num objective_se)
+awk -v s="$se" 'BEGIN { exit !(s > 0 && s < 1) }' && ok || bad "MC matching: objective_se $se"
 
 # Two observed components of Lotka-Volterra, with a missing value; CSV and JSON layouts.
 "$LATENS" sde simulate --model lotka-volterra --t1 2 --dt 0.001 --out-dt 0.1 --seed 2 \

@@ -519,7 +519,166 @@ static SEXP r_sde_ou_states(SEXP time, SEXP value, SEXP theta, SEXP method, SEXP
   return out;
 }
 
+/* ---------------------------------------------------------------- any model (latens_sde_ssm) */
+
+/* The settings the R side prepared (.sde_ssm_ctrl), read before any C memory is held. */
+typedef struct {
+  int poisson, stationary, scheme, smooth, fit, matching;
+  const double *C, *m0, *P0;
+  int p, d; /* readout rows, and the state dimension the R side expects */
+  double r, t0, dt;
+  size_t particles, nsamples, nsub, max_iter;
+  uint64_t seed;
+  const int *flags; /* fit: ntheta + 1 flags */
+  int nflags, method;
+} ssm_ctrl;
+
+static void ssm_read_ctrl(SEXP ctrl, const char *task, ssm_ctrl *c) {
+  memset(c, 0, sizeof *c);
+  c->fit = !strcmp(task, "fit"), c->smooth = !strcmp(task, "smooth");
+  c->poisson = !strcmp(latens_r_string(list_get(ctrl, "obs"), "obs"), "poisson");
+  SEXP C = list_get(ctrl, "C"), m0 = list_get(ctrl, "m0"), P0 = list_get(ctrl, "P0");
+  if (TYPEOF(C) != REALSXP || TYPEOF(m0) != REALSXP || TYPEOF(P0) != REALSXP)
+    Rf_error("latens: internal: readout and prior must be double");
+  c->d = latens_r_int(list_get(ctrl, "d"), "state dimension", 1, 64);
+  c->p = latens_r_int(list_get(ctrl, "p"), "observed components", 1, 64);
+  if (XLENGTH(C) != (R_xlen_t)c->p * c->d || XLENGTH(m0) != c->d ||
+      XLENGTH(P0) != (R_xlen_t)c->d * c->d)
+    Rf_error("latens: readout is %ld values for %d x %d, prior %ld and %ld values",
+             (long)XLENGTH(C), c->p, c->d, (long)XLENGTH(m0), (long)XLENGTH(P0));
+  c->C = REAL(C), c->m0 = REAL(m0), c->P0 = REAL(P0);
+  c->stationary = latens_r_flag(list_get(ctrl, "stationary"), "stationary");
+  c->r = latens_r_double(list_get(ctrl, "r"), "r");
+  c->t0 = latens_r_double(list_get(ctrl, "t0"), "t0");
+  c->dt = latens_r_double(list_get(ctrl, "dt"), "dt");
+  const char *sc = latens_r_string(list_get(ctrl, "scheme"), "scheme");
+  if ((c->scheme = latens_sde_scheme_from_name(sc)) < 0)
+    Rf_error("latens: unknown scheme '%s' (em, milstein, sri, sra, heun, implicit-em)", sc);
+  c->particles = (size_t)latens_r_int(list_get(ctrl, "particles"), "particles", 1, 100000000);
+  c->nsamples = (size_t)latens_r_int(list_get(ctrl, "nsamples"), "nsamples", 1, 100000);
+  c->nsub = (size_t)latens_r_int(list_get(ctrl, "nsub"), "nsub", 1, 1000);
+  c->max_iter = (size_t)latens_r_int(list_get(ctrl, "max_iter"), "max_iter", 1, 100000000);
+  c->seed = latens_r_seed(list_get(ctrl, "seed"), "seed");
+  const char *m = latens_r_string(list_get(ctrl, "method"), "method");
+  c->matching = !strcmp(m, "sde-matching");
+  if (c->fit) {
+    SEXP f = list_get(ctrl, "fit");
+    if (TYPEOF(f) != INTSXP) Rf_error("latens: internal: fit flags must be integer");
+    c->flags = INTEGER(f), c->nflags = (int)XLENGTH(f);
+    const char *flt = latens_r_string(list_get(ctrl, "filter"), "filter");
+    c->method = !strcmp(m, "pf") ? LATENS_SDE_FILTER_PF
+                : !strcmp(flt, "ukf") ? LATENS_SDE_FILTER_UKF : LATENS_SDE_FILTER_EKF;
+    if (!c->matching && strcmp(m, "pf") && strcmp(m, "mle"))
+      Rf_error("latens: method must be mle, pf or sde-matching, not '%s'", m);
+  } else if (!c->matching || !c->smooth) {
+    if ((c->method = latens_sde_filter_method_from_name(m)) < 0)
+      Rf_error("latens: method must be kalman, ekf, ukf or pf%s, not '%s'",
+               c->smooth ? " or sde-matching" : "", m);
+  }
+}
+
+/* Run the task on md (which the caller frees); outputs into the R vectors. */
+static int ssm_run(const ssm_ctrl *c, latens_sde_model *md, const latens_sde_data *y, double *mean,
+                   double *var, double *se, latens_sde_ssm_fit_result *res, double *ll) {
+  latens_sde_ssm s;
+  latens_sde_ssm_init(&s, md);
+  s.kind = c->poisson ? LATENS_SDE_READOUT_POISSON : LATENS_SDE_READOUT_GAUSSIAN;
+  s.p = (size_t)c->p, s.C = c->C, s.r = c->r, s.t0 = c->t0, s.m0 = c->m0, s.P0 = c->P0;
+  s.stationary = c->stationary;
+  s.solver.scheme = (latens_sde_scheme)c->scheme, s.solver.dt = c->dt;
+  s.particles = c->particles, s.seed = c->seed, s.nsamples = c->nsamples;
+  s.match.nsub = c->nsub;
+  latens_optim_options o;
+  latens_optim_options_default(&o);
+  o.max_iter = c->max_iter;
+  latens_r_interrupt intr;
+  o.progress = latens_r_progress_init(&intr);
+  int st;
+  if (c->fit || c->matching) {
+    int *none = c->fit ? NULL : (int *)calloc(md->ntheta + 1, sizeof *none);
+    if (!c->fit && !none) return LATENS_ENOMEM;
+    res->se = c->fit ? se : NULL;
+    int m = c->method;
+    if (m != LATENS_SDE_FILTER_PF && md->linear && !c->poisson) m = LATENS_SDE_FILTER_KALMAN;
+    st = c->matching ? latens_sde_ssm_fit_matching(&s, c->fit ? c->flags : none, &o, y, res, mean,
+                                                   var)
+                     : latens_sde_ssm_fit(&s, (latens_sde_filter_method)m, c->flags, &o, y, res);
+    free(none);
+    if (c->fit && (!st || st == LATENS_EMAXITER)) {
+      memcpy(se + md->ntheta + 1, md->theta, md->ntheta * sizeof *se); /* estimate after se */
+      se[2 * md->ntheta + 1] = s.r;
+    }
+    *ll = c->fit ? res->loglik : res->objective;
+  } else {
+    st = latens_sde_ssm_filter(&s, (latens_sde_filter_method)c->method, c->smooth, y, mean, var,
+                               ll);
+  }
+  return st;
+}
+
+/* filter / smooth / fit of any model behind a linear readout: spec as for simulation, theta
+ * the model's parameters (NULL: its own), time (T) and x (p x T, NaN missing), ctrl the
+ * settings. */
+static SEXP r_sde_ssm(SEXP spec, SEXP theta, SEXP time, SEXP x, SEXP ctrl, SEXP task) {
+  const char *tk = latens_r_string(task, "task");
+  if (strcmp(tk, "filter") && strcmp(tk, "smooth") && strcmp(tk, "fit"))
+    Rf_error("latens: internal: unknown task '%s'", tk);
+  ssm_ctrl c;
+  ssm_read_ctrl(ctrl, tk, &c);
+  int xr, xc;
+  SEXP tv = PROTECT(latens_r_as_vector(time, "time"));
+  SEXP xm = PROTECT(latens_r_as_matrix(x, "values", &xr, &xc));
+  if (xr != c.p || xc != (int)XLENGTH(tv))
+    Rf_error("latens: values are %d x %d for %d components at %ld times", xr, xc, c.p,
+             (long)XLENGTH(tv));
+  r_closure clo;
+  memset(&clo, 0, sizeof clo);
+  char err[LATENS_R_ERRLEN];
+  latens_sde_model *md = sde_model(spec, theta, R_NilValue, &clo, err, sizeof err);
+  if (!md) Rf_error("%s", err);
+  const size_t d = md->d, nt = md->ntheta, T = (size_t)xc;
+  int is_r = md->user == &clo;
+  latens_sde_model_free(md);
+  if (is_r) Rf_error("latens: filtering and fitting take a built-in or linear model");
+  if ((int)d != c.d) Rf_error("latens: the model has %zu states, the readout %d", d, c.d);
+  if (c.fit && c.nflags != (int)nt + 1)
+    Rf_error("latens: %d fit flags for %zu parameters and r", c.nflags, nt);
+  static const char *const names[] = {"mean", "sd", "loglik", "iterations", "params", "se",
+                                      "objective", "objective_se", "converged"};
+  SEXP out = PROTECT(latens_r_named_list(9, names));
+  SEXP mean = Rf_allocMatrix(REALSXP, (int)d, (int)T);
+  SET_VECTOR_ELT(out, 0, mean);
+  SEXP sdv = Rf_allocMatrix(REALSXP, (int)d, (int)T);
+  SET_VECTOR_ELT(out, 1, sdv);
+  SEXP sev = Rf_allocVector(REALSXP, (R_xlen_t)(2 * nt + 2)); /* se, then the estimate */
+  SET_VECTOR_ELT(out, 5, sev);
+  for (size_t k = 0; k < d * T; k++) REAL(mean)[k] = REAL(sdv)[k] = NAN; /* fit: none */
+  for (size_t k = 0; k < 2 * nt + 2; k++) REAL(sev)[k] = NAN;
+  latens_sde_data y = {T, (size_t)c.p, REAL(tv), REAL(xm), (size_t)c.p};
+  latens_sde_ssm_fit_result res;
+  memset(&res, 0, sizeof res);
+  res.objective_se = NAN;
+  double ll = NAN;
+  md = sde_model(spec, theta, R_NilValue, &clo, err, sizeof err);
+  if (!md) Rf_error("%s", err);
+  int st = ssm_run(&c, md, &y, c.fit ? NULL : REAL(mean), c.fit ? NULL : REAL(sdv), REAL(sev),
+                   &res, &ll);
+  if (st && !(st == LATENS_EMAXITER && (c.fit || c.matching)))
+    latens_r_format_error(st, err, sizeof err);
+  latens_sde_model_free(md);
+  if (st && !(st == LATENS_EMAXITER && (c.fit || c.matching))) Rf_error("%s", err);
+  for (size_t k = 0; k < d * T; k++) REAL(sdv)[k] = sqrt(REAL(sdv)[k]);
+  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(ll));
+  SET_VECTOR_ELT(out, 3, Rf_ScalarInteger((int)res.iterations));
+  SET_VECTOR_ELT(out, 6, Rf_ScalarReal(res.objective));
+  SET_VECTOR_ELT(out, 7, Rf_ScalarReal(res.objective_se));
+  SET_VECTOR_ELT(out, 8, Rf_ScalarLogical(res.converged && st == LATENS_OK));
+  UNPROTECT(3);
+  return out;
+}
+
 const R_CallMethodDef latens_r_sde_calls[] = {
+    {"r_sde_ssm", (DL_FUNC)&r_sde_ssm, 6},
     {"r_sde_model_info", (DL_FUNC)&r_sde_model_info, 1},
     {"r_sde_simulate", (DL_FUNC)&r_sde_simulate, 10},
     {"r_sde_ou_fit", (DL_FUNC)&r_sde_ou_fit, 8},

@@ -173,4 +173,104 @@ e <- tryCatch(sde_filter(dat, params = c(kappa = -1, mu = 0, sigma = 1, r = 1)),
               error = conditionMessage)
 stopifnot(grepl("kappa", e))
 stopifnot(is.finite(sde_fit(nile)$loglik)) # still alive, on the bundled Nile flows
+## 8. Any model behind a linear readout (the latens_sde_ssm engine of `latens sde filter|smooth|
+##    fit --model NAME`).  Oracle: the CLI's answers for the same inputs, stored in
+##    inst/extdata (each file is headed by its command; data written by `latens sde simulate`)
+##    and, when the build tree is at hand, the live CLI.  Same library, same seed, same
+##    defaults: agreement to 1e-9 relative (the numbers are written to round-trip).
+ext <- function(f) system.file("extdata", f, package = "latens")
+cli_csv <- function(f) utils::read.csv(f, comment.char = "#")
+cli_json <- function(f) grep("^[{]", readLines(f), value = TRUE)
+json_num <- function(txt, key) { # the first number (or null) after "key":
+  v <- sub(sprintf('.*?"%s":(null|[-0-9.eE+]+).*', key), "\\1", txt, perl = TRUE)
+  if (v == "null") NA_real_ else as.numeric(v)
+}
+json_obj <- function(txt, key) { # a flat object of numbers, as a named vector
+  body <- sub(sprintf('.*"%s":[{]([^}]*)[}].*', key), "\\1", txt)
+  kv <- strsplit(strsplit(body, ",")[[1]], ":")
+  v <- vapply(kv, `[`, "", 2)
+  stats::setNames(ifelse(v == "null", NA_real_, suppressWarnings(as.numeric(v))),
+                  gsub('"', "", vapply(kv, `[`, "", 1)))
+}
+close_to <- function(a, b, tol = 1e-9)
+  identical(is.na(a), is.na(b)) && all(abs(a - b) <= tol * pmax(1, abs(b)), na.rm = TRUE)
+same_states <- function(r, ref) {
+  cols <- setdiff(names(ref), c("time", grep("^value", names(ref), value = TRUE)))
+  identical(names(r), names(ref)) && all(vapply(cols, function(k) close_to(r[[k]], ref[[k]]), TRUE))
+}
+dw <- utils::read.csv(ext("sde_dw.csv"))
+f <- sde_filter(dw, model = "double-well", params = c(sigma = 0.7, r = 0.01))
+stopifnot(same_states(f, cli_csv(ext("sde_dw_filter_ekf_cli.csv"))), attr(f, "method") == "ekf",
+          identical(attr(f, "params"), c(sigma = 0.7, r = 0.01)))
+for (m in c("mle", "pf", "sde-matching")) {
+  fit <- sde_fit(dw, model = "double-well", method = m, params = c(r = 0.01),
+                 fit_params = "sigma", particles = 200, dt = 0.01)
+  ref <- cli_json(ext(sprintf("sde_dw_fit_%s_cli.json", m)))
+  stopifnot(inherits(fit, "latens_sde_ssm_fit"), fit$converged,
+            close_to(fit$params, json_obj(ref, "params")[names(fit$params)]),
+            close_to(fit$se, json_obj(ref, "stderr")[names(fit$se)]),
+            close_to(fit$loglik, json_num(ref, "loglik")),
+            close_to(fit$objective, json_num(ref, "objective")),
+            fit$iterations == json_num(ref, "iterations"), identical(fit$fitted, "sigma"))
+}
+##    SDE matching's objective is a Monte Carlo estimate with a standard error (latens
+##    re-estimates it with fresh draws at the fit), and its posterior is the CLI's.
+stopifnot(fit$objective_se > 0, fit$objective_se < 0.1, coef(fit)[["sigma"]] == fit$params[["sigma"]])
+sm <- sde_smooth(dw, model = "double-well", params = c(sigma = 0.7, r = 0.01),
+                 method = "sde-matching")
+stopifnot(same_states(sm, cli_csv(ext("sde_dw_smooth_matching_cli.csv"))),
+          is.finite(attr(sm, "loglik")), attr(sm, "loglik_se") > 0)
+##    Two observed components with a missing value (UKF), and Poisson counts (particle
+##    filter and particle-likelihood fit, common random numbers from the seed).
+lv <- utils::read.csv(ext("sde_lv.csv"))
+u <- sde_filter(lv, model = "lotka-volterra", method = "ukf", readout = diag(2),
+                params = c(r = 0.01))
+stopifnot(same_states(u, cli_csv(ext("sde_lv_filter_ukf_cli.csv"))))
+cnt <- utils::read.csv(ext("sde_counts.csv"))
+pfc <- sde_filter(cnt, model = "ou", obs = "poisson", params = c(theta = 0.5, mu = 1, sigma = 0.5),
+                  z0 = c(1, 0.5), particles = 2000)
+stopifnot(attr(pfc, "method") == "pf", same_states(pfc, cli_csv(ext("sde_counts_filter_pf_cli.csv"))))
+pff <- sde_fit(cnt, model = "ou", obs = "poisson", method = "pf",
+               params = c(theta = 0.5, mu = 1, sigma = 0.5), fit_params = c("mu", "sigma"),
+               z0 = c(1, 0.5))
+ref <- cli_json(ext("sde_counts_fit_pf_cli.json"))
+stopifnot(close_to(pff$params, json_obj(ref, "params")[names(pff$params)]),
+          close_to(pff$loglik, json_num(ref, "loglik")))
+##    The live CLI, when the build tree is at hand: the same fit, and the UKF filter.
+cli <- file.path(Sys.getenv("LATENS_BUILDDIR"), "latens")
+if (nzchar(Sys.getenv("LATENS_BUILDDIR")) && file.exists(cli)) {
+  out <- system2(cli, shQuote(c("sde", "fit", "--model", "double-well", "--method", "mle",
+                                "--data", ext("sde_dw.csv"), "--params", "r=0.01",
+                                "--fit-params", "sigma", "--json", "--quiet")), stdout = TRUE)
+  fit <- sde_fit(dw, model = "double-well", params = c(r = 0.01), fit_params = "sigma")
+  stopifnot(close_to(fit$params, json_obj(out, "params")[names(fit$params)]),
+            close_to(fit$loglik, json_num(out, "loglik")))
+  out <- system2(cli, shQuote(c("sde", "filter", "--model", "lotka-volterra", "--method",
+                                "ukf", "--readout", "1,0;0,1", "--data", ext("sde_lv.csv"),
+                                "--params", "r=0.01")), stdout = TRUE)
+  stopifnot(same_states(u, utils::read.csv(textConnection(out))))
+}
+##    The built-in ou through the engine (EKF, UKF, exact Kalman) against the latent-OU
+##    interface's Kalman filter on the data of section 4 (itself checked against the R
+##    filter there): the same stationary prior at the first time, so equal to rounding.
+fo <- sde_fit(dat)
+kf <- sde_filter(dat, params = fo)
+th <- fo$params
+for (m in c("ekf", "ukf", "kalman")) {
+  e <- sde_filter(dat, model = "ou", obs = "gaussian", method = m,
+                  params = c(theta = th[["kappa"]], mu = th[["mu"]], sigma = th[["sigma"]],
+                             r = th[["r"]]))
+  stopifnot(max(abs(e$mean - kf$mean)) < 1e-6, max(abs(e$sd - kf$sd)) < 1e-6,
+            abs(attr(e, "loglik") - attr(kf, "loglik")) < 1e-6)
+}
+##    Errors name their cause.
+e <- tryCatch(sde_filter(dw, model = "double-well", params = c(nope = 1)), error = conditionMessage)
+stopifnot(grepl("no parameter", e))
+e <- tryCatch(sde_filter(dw, model = "double-well", method = "kalman"), error = conditionMessage)
+stopifnot(grepl("linear model", e))
+e <- tryCatch(sde_fit(cnt, model = "ou", obs = "poisson", method = "sde-matching"),
+              error = conditionMessage)
+stopifnot(grepl("Gaussian readout", e))
+e <- tryCatch(sde_filter(lv, model = "lotka-volterra", readout = diag(3)), error = conditionMessage)
+stopifnot(grepl("column", e))
 cat("test_sde.R: all checks passed\n")

@@ -219,7 +219,8 @@ typedef struct {
    * bounded by max_depth); default 3, -1 unlimited.  The full search is exponential in the
    * size of Possible-D-SEP (tens of nodes on alarm or insurance: no end in minutes), so it is
    * bounded by default as in Tetrad's and pcalg's practice; only sets with a node outside
-   * adj(x) are tested (the skeleton stage tested the others). */
+   * adj(x) are tested (the skeleton stage tested the others).  An exact PAG under the
+   * d-separation oracle needs -1: a pair whose only separating sets are larger keeps its edge. */
   int fci_pds_depth;
 } latens_causal_pc_options;
 
@@ -232,7 +233,8 @@ LATENS_EXPORT void latens_causal_pc_options_default(latens_causal_pc_options *op
  * was removed (both directions); colliders by the sepset rule resolved per opt->uc_priority;
  * then Meek's R1-R3 to the fixpoint.  Knowledge k (may be NULL, else about the test's p
  * variables): a pair forbidden both ways is never adjacent, a required or one-way-forbidden
- * edge is oriented before the colliders, and no rule orients against k.  *out: a CPDAG-like
+ * edge is oriented before the colliders, and no rule orients against k; a required pair the
+ * tests separate is made adjacent again after the search.  *out: a CPDAG-like
  * graph (-->, ---; <-> only with UC_BIDIRECTED).  opt NULL: defaults.  progress may be NULL
  * (called once per level; non-zero stops with LATENS_EINTERRUPTED). */
 LATENS_EXPORT int latens_causal_pc(latens_causal_citest *t, const latens_causal_knowledge *k,
@@ -249,7 +251,11 @@ LATENS_EXPORT int latens_causal_pc(latens_causal_citest *t, const latens_causal_
  * i --> j is oriented i --> j and a forbidden i --> j (explicit or by tiers) gets an arrowhead
  * at i only (in an ancestral graph an adjacency with i an ancestor of j is i --> j, so the
  * arrowhead is all that is licensed); no rule then puts an arrowhead over a tail from k.  A
- * required pair that the tests separate stays nonadjacent.  *out: a PAG (-->, <->, o->, o-o).
+ * required pair that the tests separate is made adjacent again after the adjacency search,
+ * with no separating set (Tetrad's rule), and the Possible-D-SEP stage skips it.  With the
+ * d-separation oracle and fci_pds_depth -1 the output is the true PAG exactly (checked
+ * against the PAG built by definition, tests/causal/test_fci_oracle.c); the default depth 3
+ * can leave an edge whose only separating sets are larger.  *out: a PAG (-->, <->, o->, o-o).
  * Use a caching test: FCI repeats tests.  Other rule variants: latens_causal_fci_rules.
  * progress may be NULL: called per skeleton level, per batch of edges of the Possible-D-SEP
  * stage ("fci possible-d-sep", done/total edges) and per orientation round; non-zero stops

@@ -207,17 +207,23 @@ static void pds_batch(latens_causal_citest *t, const latens_causal_graph *g,
   }
 }
 
-static int pds_stage(latens_causal_citest *t, latens_causal_graph *g, cg_skel *s,
-                     const latens_causal_pc_options *o, const latens_progress *progress) {
+/* A required pair stays adjacent (see the skeleton stage): no search for it. */
+static int searchable(const latens_causal_graph *g, const latens_causal_knowledge *k, size_t i, size_t j) {
+  return ADJ(g, i, j) && !(k && (latens_causal_knowledge_is_required(k, i, j) ||
+                                 latens_causal_knowledge_is_required(k, j, i)));
+}
+
+static int pds_stage(latens_causal_citest *t, const latens_causal_knowledge *k, latens_causal_graph *g,
+                     cg_skel *s, const latens_causal_pc_options *o, const latens_progress *progress) {
   size_t p = g->p, ne = 0;
   for (size_t i = 0; i < p; i++)
-    for (size_t j = i + 1; j < p; j++) ne += ADJ(g, i, j);
+    for (size_t j = i + 1; j < p; j++) ne += searchable(g, k, i, j);
   pds_task *tk = calloc(ne + 1, sizeof *tk);
   if (!tk) LATENS_ERROR("fci: out of memory", LATENS_ENOMEM);
   ne = 0;
   for (size_t i = 0; i < p; i++)
     for (size_t j = i + 1; j < p; j++)
-      if (ADJ(g, i, j)) tk[ne].x = i, tk[ne].y = j, ne++;
+      if (searchable(g, k, i, j)) tk[ne].x = i, tk[ne].y = j, ne++;
   int nth = latens_causal_threads(o), st = LATENS_OK;
   /* Batches of edges so the progress callback runs (from this thread) and can stop. */
   long nl = (long)ne, step = 8L * (nth > 0 ? nth : 1);
@@ -438,7 +444,7 @@ int latens_causal_fci_rules(latens_causal_citest *t, const latens_causal_knowled
   if (o.fci_pdsep) {
     orient_knowledge(g, k);
     rule0(g, &s);
-    st = s.err ? s.err : pds_stage(t, g, &s, &o, progress);
+    st = s.err ? s.err : pds_stage(t, k, g, &s, &o, progress);
     if (!st) all_circles(g, &s);
   }
   if (!st) {

@@ -245,6 +245,27 @@ static int depth_level(latens_causal_citest *t, const latens_causal_pc_options *
   return st;
 }
 
+/* A required edge is adjacent whatever the tests say: knowledge outranks a test's verdict
+ * (which may be a type I error), as in Tetrad, which re-adds required edges after its
+ * adjacency search.  Re-added after the search, so the edge never widened the conditioning
+ * sets of other pairs. */
+static void readd_required(cg_skel *s, const latens_causal_knowledge *k) {
+  size_t p = s->p;
+  for (size_t i = 0; i < p; i++)
+    for (size_t j = i + 1; j < p; j++) {
+      if (s->adj[i * p + j] || !(latens_causal_knowledge_is_required(k, i, j) ||
+                                 latens_causal_knowledge_is_required(k, j, i)))
+        continue;
+      size_t q = cg_pair(p, i, j);
+      s->adj[i * p + j] = s->adj[j * p + i] = 1;
+      s->sepd[q] = 0;
+      s->sepdepth[q] = -1;
+      free(s->sep[q]);
+      s->sep[q] = NULL;
+      s->nsep[q] = 0;
+    }
+}
+
 int latens_causal_skeleton(latens_causal_citest *t, const latens_causal_knowledge *k,
                            const latens_causal_pc_options *o, const latens_progress *progress,
                            cg_skel *s) {
@@ -289,6 +310,7 @@ int latens_causal_skeleton(latens_causal_citest *t, const latens_causal_knowledg
     if (st) break;
     s->depth = (int)d;
   }
+  if (!st && k) readd_required(s, k);
   if (st) latens_causal_skel_free(s);
   return st;
 }

@@ -31,7 +31,9 @@ LATENS_INTERNAL void latens_causal_skel_free(cg_skel *s);
  * S of size d in adj(x) \ {y} until one gives p > alpha; the pair is then removed, and its
  * separating set is (lazily, see above) the union of all such S from both directions at
  * that depth, as causal-learn computes it.  Tests of
- * one depth run in parallel; results are merged in a fixed order. */
+ * one depth run in parallel; results are merged in a fixed order.  A pair forbidden both ways
+ * starts nonadjacent; a required pair that the tests separated is made adjacent again after
+ * the search (Tetrad's rule), with no separating set. */
 LATENS_INTERNAL int latens_causal_skeleton(latens_causal_citest *t, const latens_causal_knowledge *k,
                                            const latens_causal_pc_options *o,
                                            const latens_progress *progress, cg_skel *s);

@@ -60,6 +60,6 @@ int causal_same_graph(const latens_causal_graph *a, const latens_causal_graph *b
 
 int main(void) {
   Suite *(*const all[])(void) = {causal_graph_suite, causal_citest_suite, causal_pc_suite,
-                                 causal_fci_suite};
+                                 causal_fci_suite, causal_fci_oracle_suite};
   return test_run_suites(all, sizeof all / sizeof *all);
 }

@@ -9,6 +9,7 @@ Suite *causal_graph_suite(void);
 Suite *causal_citest_suite(void);
 Suite *causal_pc_suite(void);
 Suite *causal_fci_suite(void);
+Suite *causal_fci_oracle_suite(void);
 
 /* The eight bnlearn networks whose true DAGs (and causal-learn's answers) are in data/. */
 extern const char *const causal_nets[8];

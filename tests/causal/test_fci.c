@@ -269,6 +269,43 @@ START_TEST(test_knowledge_chain) {
 }
 END_TEST
 
+/* A required edge that the tests separate is kept (Tetrad re-adds required edges after the
+ * adjacency search).  Oracle derived by hand: chain x -> y -> z, x _||_ z | y, with x --> z
+ * required.  PC: skeleton x - y - z plus x - z, no unshielded triple, so no collider; x --> z
+ * from knowledge, and no Meek rule fires (R2 needs a directed path): x --- y --- z, x --> z.
+ * FCI: the same skeleton (the Possible-D-SEP stage skips the required pair), x --> z, circles
+ * elsewhere, and no rule fires (R1-R4 need an arrowhead into y or z from a nonadjacent node,
+ * R8-R10 an o->): x o-o y o-o z, x --> z. */
+START_TEST(test_knowledge_required_kept) {
+  const char *names[3] = {"x", "y", "z"};
+  latens_causal_graph *dag = latens_causal_graph_alloc(3, names), *g = NULL;
+  latens_causal_graph_set_edge(dag, 0, 1, T, A);
+  latens_causal_graph_set_edge(dag, 1, 2, T, A);
+  latens_causal_knowledge *k = latens_causal_knowledge_alloc(3);
+  ck_assert_int_eq(latens_causal_knowledge_require(k, 0, 2), LATENS_OK);
+  latens_causal_citest *t = latens_causal_citest_alloc_dsep(dag);
+  ck_assert_int_eq(latens_causal_pc(t, k, NULL, NULL, &g), LATENS_OK);
+  ck_assert_str_eq(type(g, 0, 2), "-->");
+  ck_assert_str_eq(type(g, 0, 1), "---");
+  ck_assert_str_eq(type(g, 1, 2), "---");
+  latens_causal_graph_free(g);
+  g = oracle_fci_k(dag, k);
+  ck_assert_str_eq(type(g, 0, 2), "-->");
+  ck_assert_str_eq(type(g, 0, 1), "o-o");
+  ck_assert_str_eq(type(g, 1, 2), "o-o");
+  latens_causal_graph_free(g);
+  /* Unbounded Possible-D-SEP as well. */
+  latens_causal_pc_options o;
+  latens_causal_pc_options_default(&o);
+  o.fci_pds_depth = -1;
+  ck_assert_int_eq(latens_causal_fci(t, k, &o, NULL, &g), LATENS_OK);
+  ck_assert_str_eq(type(g, 0, 2), "-->");
+  ck_assert_uint_eq(latens_causal_graph_nedges(g), 3);
+  latens_causal_graph_free(g);
+  latens_causal_citest_free(t), latens_causal_knowledge_free(k), latens_causal_graph_free(dag);
+}
+END_TEST
+
 /* Tiers true to the DAG (its edges go from lower to higher index; tier = observed index) keep
  * FCI's marks sound against the MAG (check_pag's facts) on random DAGs with hidden nodes, and
  * never orient fewer arrowheads than without knowledge. */
@@ -386,6 +423,7 @@ Suite *causal_fci_suite(void) {
   tcase_add_test(tc, test_fci_interrupt_and_options);
   tcase_add_test(tc, test_knowledge_chain);
   tcase_add_test(tc, test_knowledge_oracle_tiers);
+  tcase_add_test(tc, test_knowledge_required_kept);
   tcase_add_test(tc, test_fci_rules_invalid);
   tcase_add_test(tc, test_causallearn_rules_unsound);
   suite_add_tcase(s, tc);

@@ -32,18 +32,24 @@ static const char learn_usage[] =
     "                  built-in teacher: k-means on each latent's tree neighbourhood) or a CSV\n"
     "                  of an external teacher's assignments, M*n columns of states 0..K-1 or\n"
     "                  M*n*K columns of responsibilities, one row per training row\n"
-    "  --categories C  categorical data (hclt only): every column has C categories, or one\n"
-    "                  count per column (C1,C2,...), or 'auto': one more than the largest code\n"
-    "                  in the training data; codes outside 0..C-1 are refused\n"
+    "  --categories C  categorical data (hclt, cltree, rat): every column has C categories,\n"
+    "                  or one count per column (C1,C2,...), or 'auto': one more than the\n"
+    "                  largest code in the training data; codes outside 0..C-1 are refused\n"
+    "  --pseudocount A hclt: Laplace smoothing of the EM M-step, A pseudo-counts spread over\n"
+    "                  each distribution (default 0.1)\n"
+    "  --soften B      hclt, binary data: EM on softened data, each value kept with probability\n"
+    "                  B in (0.5, 1] and flipped otherwise (default 1: off)\n"
     "  -o FILE         the model file (required), written atomically\n";
 
 enum { OPT_TRAIN = 256, OPT_VALID, OPT_STRUCT, OPT_LATENTS, OPT_COMP, OPT_EPOCHS, OPT_BATCH, OPT_LVD,
-       OPT_CAT };
+       OPT_CAT, OPT_SOFTEN, OPT_PSEUDO };
 
 typedef struct {
   const char *train, *valid, *structure, *lvd, *categories;
   int K, M, epochs, batch;
   size_t *ncat; /* categorical data: categories per column (NULL: binary) */
+  double soften; /* hclt --soften (0: the library's default) */
+  double pseudo; /* hclt --pseudocount (NaN: the library's default) */
 } learn_args;
 
 static int handle(int val, const char *arg, void *user) {
@@ -60,6 +66,8 @@ static int handle(int val, const char *arg, void *user) {
   case OPT_BATCH: return cli_parse_int(arg, 1, 1 << 24, &a->batch);
   case OPT_LVD: a->lvd = arg; return 0;
   case OPT_CAT: a->categories = arg; return 0;
+  case OPT_SOFTEN: return cli_parse_double(arg, &a->soften) || !(a->soften > 0.5 && a->soften <= 1.0);
+  case OPT_PSEUDO: return cli_parse_double(arg, &a->pseudo) || !(a->pseudo >= 0.0);
   default: return 1;
   }
 }
@@ -169,57 +177,6 @@ static int parse_categories(const cli_common *c, learn_args *a, const char *path
   return read_data(c, path, 0, a->ncat, tr);
 }
 
-/* The categorical HCLT as a general circuit through the public builder (latens/pc.h): per
- * node j and state k a categorical input, a product with the children's messages, per
- * non-root node K consecutive sums over the same K products (one dense block), a top sum
- * over the components.  (latens_pc_hclt_to_circuit does this for binary models.) */
-static int cat_component(const latens_pc_hclt *h, size_t m, latens_pc *pc, size_t *ids,
-                         size_t *kids, size_t *prod, double *wt, size_t *root) {
-  const size_t n = h->n, K = h->K;
-  const size_t *ord = h->order + m * n;
-  const long *par = h->parent + m * n;
-  int st = LATENS_OK;
-  for (size_t t = n; t-- > 0 && !st;) {
-    size_t j = ord[t], nc = h->ncat[j];
-    const double *tab = h->cat + (m * h->catoff[n] + h->catoff[j]) * K;
-    for (size_t k = 0; k < K && !st; k++) {
-      size_t leaf, nk = 0;
-      st = latens_pc_add_categorical(pc, j, tab + k * nc, &leaf);
-      kids[nk++] = leaf;
-      for (size_t q = 0; q < n; q++)
-        if (par[q] == (long)j) kids[nk++] = ids[q * K + k];
-      if (!st && nk > 1) st = latens_pc_add_product(pc, kids, nk, &prod[k]);
-      else prod[k] = leaf;
-    }
-    if (st) break;
-    if (par[j] < 0) return latens_pc_add_sum(pc, prod, h->root + m * K, K, root);
-    const double *W = h->trans + (m * n + j) * K * K;
-    for (size_t i = 0; i < K && !st; i++) {
-      for (size_t k = 0; k < K; k++) wt[k] = W[i + k * K];
-      st = latens_pc_add_sum(pc, prod, wt, K, &ids[j * K + i]);
-    }
-  }
-  return st;
-}
-
-static int cat_to_circuit(const latens_pc_hclt *h, latens_pc **out) {
-  const size_t n = h->n, K = h->K, M = h->M;
-  latens_pc *pc = latens_pc_alloc(n, h->ncat);
-  size_t *ids = malloc(n * K * sizeof *ids), *kids = malloc((n + K) * sizeof *kids);
-  size_t *prod = malloc(K * sizeof *prod), *roots = malloc(M * sizeof *roots);
-  double *wt = malloc(K * sizeof *wt);
-  int st = pc && ids && kids && prod && roots && wt ? LATENS_OK : LATENS_ENOMEM;
-  for (size_t m = 0; m < M && !st; m++) st = cat_component(h, m, pc, ids, kids, prod, wt, roots + m);
-  size_t top = st ? 0 : roots[0];
-  if (!st && M > 1) st = latens_pc_add_sum(pc, roots, h->mix, M, &top);
-  if (!st) st = latens_pc_set_root(pc, top);
-  if (!st) st = latens_pc_finalize(pc);
-  free(ids), free(kids), free(prod), free(roots), free(wt);
-  if (st) return latens_pc_free(pc), st;
-  *out = pc;
-  return LATENS_OK;
-}
-
 static double mean_ll(const latens_pc *pc, const latens_mat *X) {
   if (!X) return NAN;
   latens_vec *ll = latens_vec_alloc(X->nrow);
@@ -245,7 +202,7 @@ static int learn_hclt(const learn_args *a, const latens_mat *tr, const latens_ma
   latens_pc_hclt *h = NULL;
   int st;
   if (!strcmp(a->structure, "cltree")) {
-    st = latens_pc_cltree_fit(tr, 0.1, &h);
+    st = latens_pc_cltree_fit_cat(tr, a->ncat, 0.1, &h);
   } else {
     st = latens_pc_hclt_structure_cat(tr, a->ncat, (size_t)a->K, (size_t)a->M, rng, &h);
     if (!st && a->lvd) st = distill(a->lvd, h, tr, rng);
@@ -253,9 +210,11 @@ static int learn_hclt(const learn_args *a, const latens_mat *tr, const latens_ma
     latens_pc_hclt_em_options_default(&o);
     o.epochs_minibatch = o.epochs_full = (size_t)a->epochs;
     o.batch = (size_t)a->batch;
+    if (a->soften > 0.0) o.soften = a->soften;
+    if (a->pseudo == a->pseudo) o.pseudocount = a->pseudo;
     if (!st) st = latens_pc_hclt_em(h, tr, va, &o, rng, &bar->p, NULL);
   }
-  if (!st) st = h->ncat ? cat_to_circuit(h, pc) : latens_pc_hclt_to_circuit(h, pc);
+  if (!st) st = latens_pc_hclt_to_circuit(h, pc);
   latens_pc_hclt_free(h);
   return st;
 }
@@ -264,7 +223,8 @@ static int learn_rat(const learn_args *a, const latens_mat *tr, const latens_mat
                      latens_rng *rng, cli_progress *bar, latens_pc **pc) {
   size_t depth = 0;
   while (((size_t)2 << depth) <= tr->ncol && depth < 4) depth++;
-  int st = latens_pc_rat_alloc(tr->ncol, depth, (size_t)a->M, (size_t)a->K, (size_t)a->K, rng, pc);
+  int st = latens_pc_rat_alloc_cat(tr->ncol, a->ncat, depth, (size_t)a->M, (size_t)a->K,
+                                   (size_t)a->K, rng, pc);
   latens_pc_em_options o;
   latens_pc_em_options_default(&o);
   o.epochs = (size_t)a->epochs, o.batch_size = (size_t)a->batch;
@@ -322,12 +282,15 @@ static void report(const cli_common *c, const learn_args *a, const latens_pc *pc
 
 static int run_learn(int argc, char **argv, cli_common *c) {
   learn_args a = {NULL, NULL, "hclt", NULL, NULL, 0, 0, 100, 0, NULL};
+  a.pseudo = NAN;
   static const struct option extra[] = {
       {"train", required_argument, NULL, OPT_TRAIN},   {"valid", required_argument, NULL, OPT_VALID},
       {"structure", required_argument, NULL, OPT_STRUCT}, {"latents", required_argument, NULL, OPT_LATENTS},
       {"components", required_argument, NULL, OPT_COMP}, {"epochs", required_argument, NULL, OPT_EPOCHS},
       {"batch", required_argument, NULL, OPT_BATCH},   {"lvd", required_argument, NULL, OPT_LVD},
-      {"categories", required_argument, NULL, OPT_CAT}, {0, 0, 0, 0}};
+      {"categories", required_argument, NULL, OPT_CAT}, {"soften", required_argument, NULL, OPT_SOFTEN},
+      {"pseudocount", required_argument, NULL, OPT_PSEUDO},
+      {0, 0, 0, 0}};
   int first = cli_parse(argc, argv, c, extra, handle, &a, learn_usage);
   if (first == -2) return CLI_OK;
   if (first < 0) return CLI_EUSAGE;
@@ -337,9 +300,9 @@ static int run_learn(int argc, char **argv, cli_common *c) {
   int pic = !strcmp(a.structure, "pic"), rat = !strcmp(a.structure, "rat");
   if (a.lvd && strcmp(a.structure, "hclt"))
     return cli_fail(c, CLI_EUSAGE, "--lvd applies to --structure hclt, not %s", a.structure);
-  if (a.categories && (strcmp(a.structure, "hclt") || a.lvd))
-    return cli_fail(c, CLI_EUSAGE, "--categories (categorical data) applies to --structure hclt "
-                    "without --lvd");
+  if (a.categories && pic)
+    return cli_fail(c, CLI_EUSAGE, "--categories (categorical data) applies to --structure "
+                    "hclt, cltree or rat, not pic");
   if (!a.K) a.K = pic ? 64 : 16;
   if (!a.M) a.M = rat ? 8 : 1;
   if (!a.batch) a.batch = pic ? 256 : 1024;

@@ -123,6 +123,39 @@ latens_pc_hclt *latens_pc_hclt_alloc_cat(size_t n, const size_t *ncat, size_t K,
   return h;
 }
 
+/* Non-finite tables: the passes would turn them into NaN likelihoods with a success status.
+ * One latens_all_finite sweep per table (O(parameters), against O(rows x parameters) for a
+ * pass) keeps the common case cheap; only a failing table is searched for its first entry. */
+static int table_finite(const char *fn, const char *what, const double *t, size_t len,
+                        size_t per) {
+  if (!len || latens_all_finite(t, len)) return LATENS_OK;
+  size_t q = 0;
+  while (q < len && isfinite(t[q])) q++;
+  LATENS_ERRORF(LATENS_ENOTFINITE, "%s: %s[%zu] = %g is not finite (block %zu, entry %zu)", fn,
+                what, q, t[q], q / per, q % per);
+}
+
+int latens_pc_hclt_check_finite(const char *fn, const latens_pc_hclt *h) {
+  const size_t M = h->M, n = h->n, K = h->K;
+  int st = table_finite(fn, "mix", h->mix, M, M);
+  if (!st) st = table_finite(fn, "root", h->root, M * K, K);
+  if (!st) st = table_finite(fn, "trans", h->trans, M * n * K * K, K * K);
+  if (!st && !h->ncat) st = table_finite(fn, "leaf", h->leaf, M * n * K, K);
+  if (!st && h->ncat) st = table_finite(fn, "cat", h->cat, M * h->catoff[n] * K, K);
+  return st;
+}
+
+static int counts_finite(const char *fn, const latens_pc_hclt_counts *c) {
+  const size_t M = c->M, nodes = M * c->n, K = c->K;
+  int st = table_finite(fn, "counts mix", c->mix, M, M);
+  if (!st) st = table_finite(fn, "counts root", c->root, M * K, K);
+  if (!st) st = table_finite(fn, "counts trans", c->trans, nodes * K * K, K * K);
+  if (!st) st = table_finite(fn, "counts leaf1", c->leaf1, nodes * K, K);
+  if (!st) st = table_finite(fn, "counts leafn", c->leafn, nodes * K, K);
+  if (!st && c->cat) st = table_finite(fn, "counts cat", c->cat, c->ncatlen, K);
+  return st;
+}
+
 size_t latens_pc_hclt_nparams(const latens_pc_hclt *h) {
   if (!h) return 0;
   size_t n = h->n, K = h->K, leaves = h->ncat ? K * (h->catoff[n] - n) : n * K;
@@ -190,7 +223,7 @@ static void chunking_free(chunking *ck) {
   free(ck->ws);
 }
 
-static int chunking_init(chunking *ck, const latens_pc_hclt *h, size_t N) {
+static int chunking_init(chunking *ck, const latens_pc_hclt *h, size_t N, double beta) {
   ck->rows = chunk_rows(h, N);
   ck->nch = (N + ck->rows - 1) / ck->rows;
   /* Threads only pay for themselves past ~1 ms of work per pass (about 2^22 multiply-adds);
@@ -205,6 +238,8 @@ static int chunking_init(chunking *ck, const latens_pc_hclt *h, size_t N) {
     if (!(ck->ws[t] = latens_pc_hclt_ws_alloc(h, ck->rows))) {
       chunking_free(ck);
       return LATENS_ENOMEM;
+    } else if (beta != 1.0) {
+      latens_pc_hclt_ws_leaves(ck->ws[t], h, beta);
     }
   return LATENS_OK;
 }
@@ -213,11 +248,12 @@ int latens_pc_hclt_loglik(const latens_pc_hclt *h, const latens_mat *X, double *
   static const char fn[] = "latens_pc_hclt_loglik";
   if (!h || !ll) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
   int st = latens_pc_hclt_check_data(fn, "X", X, h);
+  if (!st) st = latens_pc_hclt_check_finite(fn, h);
   if (st) return st;
   const size_t N = X->nrow;
   if (N == 0) return LATENS_OK;
   chunking ck;
-  if ((st = chunking_init(&ck, h, N))) return st;
+  if ((st = chunking_init(&ck, h, N, 1.0))) return st;
 #pragma omp parallel for num_threads(ck.nt) schedule(static, 1) if (ck.nt > 1)
   for (size_t q = 0; q < ck.nch; q++) {
     size_t r0 = q * ck.rows, nb = N - r0 < ck.rows ? N - r0 : ck.rows;
@@ -292,9 +328,9 @@ static void counts_add(latens_pc_hclt_counts *c, const latens_pc_hclt_counts *d)
 }
 
 static int accumulate_chunks(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t r1,
-                             latens_pc_hclt_counts *c) {
+                             double beta, latens_pc_hclt_counts *c) {
   chunking ck;
-  int st = chunking_init(&ck, h, r1 - r0);
+  int st = chunking_init(&ck, h, r1 - r0, beta);
   if (st) return st;
   /* One chunk (a mini-batch) adds straight into c: the same sums as through a zeroed copy
    * when c starts at zero, and no K^2 n copy per batch. */
@@ -325,8 +361,16 @@ static int accumulate_chunks(const latens_pc_hclt *h, const latens_mat *X, size_
 
 int latens_pc_hclt_accumulate(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t r1,
                               latens_pc_hclt_counts *c) {
+  return latens_pc_hclt_accumulate_soft(h, X, r0, r1, 1.0, c);
+}
+
+int latens_pc_hclt_accumulate_soft(const latens_pc_hclt *h, const latens_mat *X, size_t r0,
+                                   size_t r1, double soften, latens_pc_hclt_counts *c) {
   static const char fn[] = "latens_pc_hclt_accumulate";
   if (!h || !c) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL argument", fn);
+  if (!(soften > 0.5 && soften <= 1.0) || (h->ncat && soften != 1.0))
+    LATENS_ERRORF(LATENS_EDOM, "%s: soften = %g, need (0.5, 1] (a categorical model: 1)", fn,
+                  soften);
   if (c->n != h->n || c->K != h->K || c->M != h->M || !c->cat != !h->ncat)
     LATENS_ERRORF(LATENS_EBADLEN, "%s: counts for (n %zu, K %zu, M %zu, %s), model (n %zu, K %zu, "
                   "M %zu, %s)", fn, c->n, c->K, c->M, c->cat ? "categorical" : "binary", h->n,
@@ -337,8 +381,9 @@ int latens_pc_hclt_accumulate(const latens_pc_hclt *h, const latens_mat *X, size
     LATENS_ERRORF(LATENS_EDOM, "%s: rows [%zu, %zu) not within 0..%zu", fn, r0, r1, X->nrow);
   latens_mat sub = latens_mat_submatrix(X, r0, 0, r1 - r0, X->ncol);
   if (r1 > r0 && (st = latens_pc_hclt_check_data(fn, "X", &sub, h))) return st;
+  if ((st = latens_pc_hclt_check_finite(fn, h))) return st;
   if (r1 == r0) return LATENS_OK;
-  return accumulate_chunks(h, X, r0, r1, c);
+  return accumulate_chunks(h, X, r0, r1, soften, c);
 }
 
 /* p[k*stride] <- (1 - step) p + step (c + a/len) / (sum c + a), k < len. */
@@ -359,6 +404,9 @@ int latens_pc_hclt_mstep(latens_pc_hclt *h, const latens_pc_hclt_counts *c, doub
   if (!(pseudocount >= 0.0) || !isfinite(pseudocount) || !(step > 0.0 && step <= 1.0))
     LATENS_ERRORF(LATENS_EDOM, "%s: pseudocount = %g must be >= 0, step = %g in (0, 1]", fn,
                   pseudocount, step);
+  int st = latens_pc_hclt_check_finite(fn, h);
+  if (!st) st = counts_finite(fn, c);
+  if (st) return st;
   const size_t n = h->n, K = h->K;
   update(h->mix, c->mix, h->M, 1, pseudocount, step);
   for (size_t m = 0; m < h->M; m++) {

@@ -15,6 +15,7 @@ void latens_pc_hclt_em_options_default(latens_pc_hclt_em_options *opt) {
   opt->step_end = 0.9;
   opt->pseudocount = 0.1;
   opt->patience = 3;
+  opt->soften = 1.0;
 }
 
 /* The tables of h as one block each, for keeping the best parameters. */
@@ -99,7 +100,7 @@ static int minibatch_phase(tracker *t, const latens_pc_hclt_em_options *o, laten
     for (size_t r0 = 0; r0 < N && !st; r0 += o->batch) {
       size_t r1 = r0 + o->batch < N ? r0 + o->batch : N;
       latens_pc_hclt_counts_zero(c);
-      if (!(st = latens_pc_hclt_accumulate(t->h, Y, r0, r1, c)))
+      if (!(st = latens_pc_hclt_accumulate_soft(t->h, Y, r0, r1, o->soften, c)))
         st = latens_pc_hclt_mstep(t->h, c, o->pseudocount, step);
     }
     if (st || track(t, o->patience, &st)) break;
@@ -116,7 +117,8 @@ static int full_phase(tracker *t, const latens_pc_hclt_em_options *o, latens_pc_
   if (t->best_ll == t->best_ll) snap_copy(t->h, &t->best, 0); /* start from the best so far */
   for (size_t e = 0; e < o->epochs_full && !st; e++) {
     latens_pc_hclt_counts_zero(c);
-    if ((st = latens_pc_hclt_accumulate(t->h, t->train, 0, t->train->nrow, c))) break;
+    if ((st = latens_pc_hclt_accumulate_soft(t->h, t->train, 0, t->train->nrow, o->soften, c)))
+      break;
     if ((st = latens_pc_hclt_mstep(t->h, c, o->pseudocount, 1.0))) break;
     if (track(t, o->patience, &st)) break;
     st = latens_progress_report(pr, "em full", (double)e + 1, (double)o->epochs_full);
@@ -133,15 +135,18 @@ int latens_pc_hclt_em(latens_pc_hclt *h, const latens_mat *train, const latens_m
   else latens_pc_hclt_em_options_default(&o);
   if (!h || !rng) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL model or rng", fn);
   int st = latens_pc_hclt_check_data(fn, "train", train, h);
+  if (!st) st = latens_pc_hclt_check_finite(fn, h);
   if (st) return st;
   if (train->nrow == 0) LATENS_ERRORF(LATENS_EINVAL, "%s: train has no rows", fn);
   if (valid && (st = latens_pc_hclt_check_data(fn, "valid", valid, h))) return st;
   if (valid && valid->nrow == 0) valid = NULL;
   if (o.batch == 0 || !(o.step_start > 0.0 && o.step_start <= 1.0) ||
-      !(o.step_end > 0.0 && o.step_end <= 1.0) || !(o.pseudocount >= 0.0) || o.patience == 0)
+      !(o.step_end > 0.0 && o.step_end <= 1.0) || !(o.pseudocount >= 0.0) || o.patience == 0 ||
+      !(o.soften > 0.5 && o.soften <= 1.0) || (h->ncat && o.soften != 1.0))
     LATENS_ERRORF(LATENS_EDOM, "%s: options need batch >= 1 (%zu), steps in (0, 1] (%g, %g), "
-                  "pseudocount >= 0 (%g), patience >= 1 (%zu)", fn, o.batch, o.step_start,
-                  o.step_end, o.pseudocount, o.patience);
+                  "pseudocount >= 0 (%g), patience >= 1 (%zu), soften in (0.5, 1] (%g; 1 for "
+                  "categorical data)", fn, o.batch, o.step_start, o.step_end, o.pseudocount,
+                  o.patience, o.soften);
   tracker t = {h, valid, train, {NULL, NULL, NULL, NULL, NULL}, NAN, 0};
   latens_pc_hclt_counts *c = latens_pc_hclt_counts_alloc(h);
   if (!c || snap_alloc(&t.best, h)) {

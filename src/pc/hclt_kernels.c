@@ -31,24 +31,35 @@ latens_pc_hclt_ws *latens_pc_hclt_ws_alloc(const latens_pc_hclt *h, size_t rows)
   w->logl1 = malloc(nodes * K * sizeof(double));
   w->logl0 = malloc(nodes * K * sizeof(double));
   w->logcat = h->ncat ? malloc(h->M * h->catoff[h->n] * K * sizeof(double)) : NULL;
+  w->lf = malloc(nodes * K * sizeof(double));
+  w->a1 = malloc(nodes * K * sizeof(double));
+  w->a0 = malloc(nodes * K * sizeof(double));
   if (!w->E || !w->Mx || !w->s || !w->tmp || !w->llm || !w->sc || !w->logl1 || !w->logl0 ||
-      (h->ncat && !w->logcat)) {
+      (h->ncat && !w->logcat) || !w->lf || !w->a1 || !w->a0) {
     latens_pc_hclt_ws_free(w);
     LATENS_ERROR_NULL("latens_pc_hclt: no memory for a workspace", LATENS_ENOMEM);
   }
-  latens_pc_hclt_ws_leaves(w, h);
+  latens_pc_hclt_ws_leaves(w, h, 1.0);
   return w;
 }
 
 void latens_pc_hclt_ws_free(latens_pc_hclt_ws *w) {
   if (!w) return;
   free(w->E), free(w->Mx), free(w->s), free(w->tmp), free(w->llm), free(w->sc), free(w->logl1), free(w->logl0);
-  free(w->logcat), free(w);
+  free(w->logcat), free(w->lf), free(w->a1), free(w->a0), free(w);
 }
 
-void latens_pc_hclt_ws_leaves(latens_pc_hclt_ws *w, const latens_pc_hclt *h) {
+void latens_pc_hclt_ws_leaves(latens_pc_hclt_ws *w, const latens_pc_hclt *h, double beta) {
   const size_t len = h->M * h->n * h->K;
-  for (size_t t = 0; t < len; t++) w->logl1[t] = log(h->leaf[t]), w->logl0[t] = log1p(-h->leaf[t]);
+  w->beta = beta;
+  for (size_t t = 0; t < len; t++) {
+    double l = h->leaf[t], f = beta == 1.0 ? l : beta * l + (1.0 - beta) * (1.0 - l);
+    w->lf[t] = f;
+    /* posterior share of x = 1 behind an observed 1 (weight beta) and an observed 0 */
+    w->a1[t] = f > 0.0 ? beta * l / f : 0.0;
+    w->a0[t] = f < 1.0 ? (1.0 - beta) * l / (1.0 - f) : 0.0;
+    w->logl1[t] = log(f), w->logl0[t] = log1p(-f);
+  }
   const size_t clen = h->ncat ? h->M * h->catoff[h->n] * h->K : 0;
   for (size_t t = 0; t < clen; t++) w->logcat[t] = log(h->cat[t]);
 }
@@ -211,7 +222,7 @@ static int up_component(const latens_pc_hclt *h, const latens_mat *X, size_t r0,
   double *sc = w->sc; /* [j*ld + i] */
   for (size_t j = 0; j < n; j++) {
     if (h->ncat) leaf_cat(X, r0, nb, j, K, h->ncat[j], cat_table(h, h->cat, m, j), 1.0, E + j * blk, ld);
-    else leaf_lin(X, r0, nb, j, K, h->leaf + (m * n + j) * K, E + j * blk, ld);
+    else leaf_lin(X, r0, nb, j, K, w->lf + (m * n + j) * K, E + j * blk, ld);
     memset(sc + j * ld, 0, nb * sizeof *sc);
   }
   for (size_t t = n; t-- > 0;) { /* children before parents */
@@ -253,17 +264,20 @@ void latens_pc_hclt_up(const latens_pc_hclt *h, const latens_mat *X, size_t r0, 
   }
 }
 
+/* w1, w0 (softened data only, else NULL): the share of x = 1 behind an observed 1, 0. */
 static void leaf_counts(const latens_mat *X, size_t r0, size_t nb, size_t j, size_t K,
-                        const double *Q, size_t ld, double *c1, double *cn) {
+                        const double *Q, size_t ld, const double *w1, const double *w0,
+                        double *c1, double *cn) {
   const double *x = X->data + r0 + j * X->ld;
   for (size_t k = 0; k < K; k++) {
-    double a1 = 0.0, an = 0.0;
+    double a1 = 0.0, an = 0.0, b0 = 0.0;
     for (size_t i = 0; i < nb; i++) {
       double q = Q[i + k * ld];
       a1 += x[i] == 1.0 ? q : 0.0;
+      b0 += x[i] == 0.0 ? q : 0.0;
       an += isnan(x[i]) ? 0.0 : q;
     }
-    c1[k] += a1, cn[k] += an;
+    c1[k] += w1 ? w1[k] * a1 + w0[k] * b0 : a1, cn[k] += an;
   }
 }
 
@@ -325,8 +339,8 @@ static void down_component(const latens_pc_hclt *h, const latens_mat *X, size_t 
       cat_counts(X, r0, nb, j, K, h->ncat[j], E + j * blk, ld,
                  c->cat + (m * h->catoff[n] + h->catoff[j]) * K);
     else
-      leaf_counts(X, r0, nb, j, K, E + j * blk, ld, c->leaf1 + (m * n + j) * K,
-                  c->leafn + (m * n + j) * K);
+      leaf_counts(X, r0, nb, j, K, E + j * blk, ld, w->beta == 1.0 ? NULL : w->a1 + (m * n + j) * K,
+                  w->a0 + (m * n + j) * K, c->leaf1 + (m * n + j) * K, c->leafn + (m * n + j) * K);
 }
 
 void latens_pc_hclt_down(const latens_pc_hclt *h, const latens_mat *X, size_t r0, size_t nb,

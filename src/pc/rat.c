@@ -1,5 +1,6 @@
 /* pc/rat.c: RAT-SPN (Peharz et al., UAI 2019: random region graphs) and fully factorised
- * circuits, built through the circuit builder of latens/pc.h over binary variables. */
+ * circuits, built through the circuit builder of latens/pc.h over binary or categorical
+ * variables. */
 #include "learn_impl.h"
 
 #include <math.h>
@@ -8,19 +9,29 @@
 typedef struct {
   latens_pc *pc;
   size_t S, I; /* sums per inner region, input distributions per leaf region */
+  const size_t *ncat; /* categories per variable; NULL: binary */
   latens_rng *rng;
   size_t *buf; /* scratch for children lists, S*S entries */
-  double *w;   /* scratch weights */
+  double *w;   /* scratch weights, also a categorical leaf's probabilities */
 } rat_ctx;
 
-/* A leaf region over vars[0..nv): I factorised distributions (products of Bernoullis with
- * random p), ids into out[0..I). */
+/* A random input on variable v: Bernoulli p in [0.25, 0.75], or categorical with entries
+ * 0.5 + u normalised (so no category starts far from uniform, as in the binary case). */
+static int random_input(rat_ctx *c, size_t v, size_t *id) {
+  if (!c->ncat) return latens_pc_add_bernoulli(c->pc, v, 0.25 + 0.5 * latens_rng_uniform(c->rng), id);
+  double tot = 0.0;
+  for (size_t k = 0; k < c->ncat[v]; k++) tot += (c->w[k] = 0.5 + latens_rng_uniform(c->rng));
+  for (size_t k = 0; k < c->ncat[v]; k++) c->w[k] /= tot;
+  return latens_pc_add_categorical(c->pc, v, c->w, id);
+}
+
+/* A leaf region over vars[0..nv): I factorised distributions (products of random inputs),
+ * ids into out[0..I). */
 static int leaf_region(rat_ctx *c, const size_t *vars, size_t nv, size_t *out) {
   size_t *kids = c->buf;
   for (size_t u = 0; u < c->I; u++) {
     for (size_t t = 0; t < nv; t++) {
-      double p = 0.25 + 0.5 * latens_rng_uniform(c->rng);
-      int st = latens_pc_add_bernoulli(c->pc, vars[t], p, &kids[t]);
+      int st = random_input(c, vars[t], &kids[t]);
       if (st) return st;
     }
     int st = nv > 1 ? latens_pc_add_product(c->pc, kids, nv, &out[u]) : (out[u] = kids[0], 0);
@@ -68,6 +79,11 @@ static int region(rat_ctx *c, const size_t *vars, size_t nv, size_t depth, size_
 
 int latens_pc_rat_alloc(size_t n, size_t depth, size_t reps, size_t S, size_t I,
                         latens_rng *rng, latens_pc **out) {
+  return latens_pc_rat_alloc_cat(n, NULL, depth, reps, S, I, rng, out);
+}
+
+int latens_pc_rat_alloc_cat(size_t n, const size_t *ncat, size_t depth, size_t reps, size_t S,
+                            size_t I, latens_rng *rng, latens_pc **out) {
   static const char fn[] = "latens_pc_rat_alloc";
   if (!out || !rng) LATENS_ERRORF(LATENS_EINVAL, "%s: NULL out or rng", fn);
   *out = NULL;
@@ -77,17 +93,21 @@ int latens_pc_rat_alloc(size_t n, size_t depth, size_t reps, size_t S, size_t I,
   /* A region yields S sums, or I inputs when it is a leaf (depth 0, or a single variable):
    * a product layer has at most wide^2 children and the root at most reps * wide. */
   const size_t wide = S > I ? S : I, wmax = latens_mul_size(wide, wide);
-  const size_t ntop = latens_mul_size(reps, wide), nw = wmax > ntop ? wmax : ntop;
+  const size_t ntop = latens_mul_size(reps, wide);
+  size_t nw = wmax > ntop ? wmax : ntop;
+  for (size_t j = 0; ncat && j < n; j++) nw = ncat[j] > nw ? ncat[j] : nw;
   if (wmax == 0 || ntop == 0 || latens_mul_size(nw, sizeof(double)) == 0 ||
       latens_mul_size(n, sizeof(size_t)) == 0)
     LATENS_ERRORF(LATENS_EINVAL, "%s: sizes overflow (n %zu, reps %zu, S %zu, I %zu)", fn, n, reps,
                   S, I);
-  rat_ctx c = {latens_pc_alloc(n, NULL), S, I, rng, NULL, NULL};
+  rat_ctx c = {latens_pc_alloc(n, ncat), S, I, ncat, rng, NULL, NULL}; /* checks ncat */
   size_t *vars = malloc(n * sizeof *vars), *tops = malloc(ntop * sizeof *tops), nt = 0;
   c.buf = malloc(n * sizeof *c.buf); /* a leaf region's inputs, at most n */
   c.w = malloc(nw * sizeof *c.w);
   int st = c.pc && vars && tops && c.buf && c.w ? LATENS_OK : LATENS_ENOMEM;
   if (st && c.pc) latens_error("latens_pc_rat_alloc: no memory", __FILE__, __LINE__, st);
+  /* latens_pc_alloc has reported its own reason (a bad ncat entry, or memory) */
+  if (!c.pc && latens_last_error(NULL)) st = latens_last_error(NULL);
   for (size_t r = 0; r < reps && !st; r++) {
     for (size_t j = 0; j < n; j++) vars[j] = j;
     for (size_t j = n; j-- > 1;) { /* a random split order per repetition */

@@ -30,6 +30,19 @@ v=$(sed -n 's/.*"valid_loglik":\([^,}]*\).*/\1/p' "$tmp/out")
 expect 0 "loglik of the learned model" -- "$LATENS" pc loglik --model "$tmp/nltcs.pc" --data "$D/nltcs.valid.data" --json
 contains "$tmp/out" "\"mean_loglik\":$v," "the model file gives back the reported validation LL"
 
+# Data softening (--soften B): trains, and refuses B outside (0.5, 1] or with categorical data.
+expect 0 "learn --soften" -- "$LATENS" pc learn --train "$tmp/tr.csv" --valid "$tmp/va.csv" --latents 3 \
+  --epochs 2 --soften 0.95 --seed 3 -o "$tmp/soft.pc" --json
+contains "$tmp/out" "\"valid_loglik\":" "soften: JSON has valid_loglik"
+# --pseudocount: 0 is plain maximum likelihood, a negative count is refused.
+expect 0 "learn --pseudocount 0" -- "$LATENS" pc learn --train "$tmp/tr.csv" --latents 3 --epochs 2 \
+  --pseudocount 0 -o "$tmp/pc0.pc"
+expect 2 "pseudocount -1" -- "$LATENS" pc learn --train "$tmp/tr.csv" --pseudocount -1 -o "$tmp/x.pc"
+expect 2 "soften 0.4" -- "$LATENS" pc learn --train "$tmp/tr.csv" --soften 0.4 -o "$tmp/x.pc"
+expect 2 "soften categorical" -- "$LATENS" pc learn --train "$tmp/tr.csv" --categories 2,2,2,3 \
+  --soften 0.9 -o "$tmp/x.pc"
+contains "$tmp/err" "soften" "the softening error names the option"
+
 # Latent variable distillation: the built-in teacher, and an external teacher's file
 # (4 columns = M n states for M = 1, n = 4; an out-of-range state is refused).
 expect 0 "lvd kmeans" -- "$LATENS" pc learn --train "$tmp/tr.csv" --latents 3 --epochs 2 --lvd kmeans -o "$tmp/lvd.pc"

@@ -26,6 +26,19 @@ latens_pc_hclt *learn_random_hclt(size_t n, size_t K, size_t M, double power, ui
  * states too (K^n per component): the reference for small models.  ll has 2^n entries,
  * state bits little-endian (bit j = x_j). */
 void learn_brute_loglik(const latens_pc_hclt *h, double *ll);
+/* Categorical HCLT helpers (test_learn_cat.c): a model on the tree `parent` with tables
+ * randomised (perturb 0.9) from seed; its leaf p(x_j = v | z_j = k) in component m; p(x) by
+ * enumerating every latent state (x[j] < 0 marginalises X_j); every observed state (mixed
+ * radix over ncat, X_0 fastest) as rows, *S of them; N ancestral samples with the splitmix
+ * state s (independent of the library's rng). */
+latens_pc_hclt *learn_cat_random(size_t n, const size_t *ncat, size_t K, size_t M,
+                                 const long *parent, uint64_t seed);
+double learn_cat_leaf(const latens_pc_hclt *h, size_t m, size_t j, size_t k, size_t v);
+double learn_cat_brute_p(const latens_pc_hclt *h, const int *x);
+latens_mat *learn_cat_states(size_t n, const size_t *ncat, size_t *S);
+void learn_cat_sample(const latens_pc_hclt *h, size_t N, uint64_t *s, latens_mat *X);
+/* The tests of test_learn_cat_circuit.c, added to the given case. */
+void learn_cat_circuit_add_tests(TCase *tc);
 /* A bundled DEBD split, data/NAME.SPLIT.data of the source tree; NULL when absent. */
 latens_mat *learn_read_debd(const char *name, const char *split);
 #endif

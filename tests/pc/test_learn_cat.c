@@ -1,6 +1,7 @@
 /* tests/pc/test_learn_cat.c: categorical HCLTs (leaves with ncat[j] states), categorical
  * mutual information, the linear-space upward pass's underflow paths and thread-count
- * independence of the chunked passes.  Added to the learn_hclt suite (test_learn_hclt.c). */
+ * independence of the chunked passes.  Added to the learn_hclt suite (test_learn_hclt.c),
+ * with the tests of test_learn_cat_circuit.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 void learn_cat_add_tests(TCase *tc);
 
 /* A categorical HCLT on the tree `parent` with random tables (perturb 0.9, seed s). */
-static latens_pc_hclt *random_cat(size_t n, const size_t *ncat, size_t K, size_t M,
+latens_pc_hclt *learn_cat_random(size_t n, const size_t *ncat, size_t K, size_t M,
                                   const long *parent, uint64_t seed) {
   latens_pc_hclt *h = latens_pc_hclt_alloc_cat(n, ncat, K, M, parent);
   latens_rng r;
@@ -23,13 +24,13 @@ static latens_pc_hclt *random_cat(size_t n, const size_t *ncat, size_t K, size_t
   return h;
 }
 
-static double cat_leaf(const latens_pc_hclt *h, size_t m, size_t j, size_t k, size_t v) {
+double learn_cat_leaf(const latens_pc_hclt *h, size_t m, size_t j, size_t k, size_t v) {
   return h->cat[(m * h->catoff[h->n] + h->catoff[j]) * h->K + k * h->ncat[j] + v];
 }
 
 /* p(x) by enumerating every latent assignment of every component (the brute-force oracle;
  * x[j] < 0 marginalises X_j). */
-static double brute_p(const latens_pc_hclt *h, const int *x) {
+double learn_cat_brute_p(const latens_pc_hclt *h, const int *x) {
   const size_t n = h->n, K = h->K;
   size_t tot = 1;
   for (size_t j = 0; j < n; j++) tot *= K;
@@ -43,7 +44,7 @@ static double brute_p(const latens_pc_hclt *h, const int *x) {
         long pa = h->parent[m * n + j];
         q *= pa < 0 ? h->root[m * K + z[j]]
                     : h->trans[(m * n + j) * K * K + z[(size_t)pa] + z[j] * K];
-        if (x[j] >= 0) q *= cat_leaf(h, m, j, z[j], (size_t)x[j]);
+        if (x[j] >= 0) q *= learn_cat_leaf(h, m, j, z[j], (size_t)x[j]);
       }
       p += q;
     }
@@ -51,7 +52,7 @@ static double brute_p(const latens_pc_hclt *h, const int *x) {
 }
 
 /* Every observed state of x (mixed radix over ncat) into X's rows. */
-static latens_mat *all_states(size_t n, const size_t *ncat, size_t *S) {
+latens_mat *learn_cat_states(size_t n, const size_t *ncat, size_t *S) {
   *S = 1;
   for (size_t j = 0; j < n; j++) *S *= ncat[j];
   latens_mat *X = latens_mat_alloc(*S, n);
@@ -67,16 +68,16 @@ static latens_mat *all_states(size_t n, const size_t *ncat, size_t *S) {
 START_TEST(test_cat_brute_force) {
   const size_t n = 4, ncat[4] = {3, 2, 4, 3}, K = 3, M = 2;
   const long par[8] = {-1, 0, 0, 1, 2, 2, -1, 0};
-  latens_pc_hclt *h = random_cat(n, ncat, K, M, par, 11);
+  latens_pc_hclt *h = learn_cat_random(n, ncat, K, M, par, 11);
   ck_assert_ptr_nonnull(h->ncat);
   size_t S;
-  latens_mat *X = all_states(n, ncat, &S);
+  latens_mat *X = learn_cat_states(n, ncat, &S);
   double *ll = malloc(S * sizeof *ll), worst = 0.0, tot = 0.0;
   ck_assert_int_eq(latens_pc_hclt_loglik(h, X, ll), LATENS_OK);
   for (size_t s = 0; s < S; s++) {
     int x[4];
     for (size_t j = 0; j < n; j++) x[j] = (int)LATENS_MAT(X, s, j);
-    worst = fmax(worst, fabs(ll[s] - log(brute_p(h, x))));
+    worst = fmax(worst, fabs(ll[s] - log(learn_cat_brute_p(h, x))));
     tot += exp(ll[s]);
   }
   ck_assert_double_le(worst, 1e-12);
@@ -89,7 +90,7 @@ START_TEST(test_cat_brute_force) {
   for (size_t s = 1; s < S; s++) {
     int x[4];
     for (size_t j = 0; j < n; j++) x[j] = j == 2 ? -1 : (int)LATENS_MAT(X, s, j);
-    worst = fmax(worst, fabs(ll[s] - log(brute_p(h, x))));
+    worst = fmax(worst, fabs(ll[s] - log(learn_cat_brute_p(h, x))));
   }
   ck_assert_double_le(worst, 1e-12);
   free(ll), latens_mat_free(X), latens_pc_hclt_free(h);
@@ -105,7 +106,7 @@ static size_t draw(const double *p, size_t len, size_t stride, uint64_t *s) {
   return len - 1;
 }
 
-static void sample_cat(const latens_pc_hclt *h, size_t N, uint64_t *s, latens_mat *X) {
+void learn_cat_sample(const latens_pc_hclt *h, size_t N, uint64_t *s, latens_mat *X) {
   const size_t n = h->n, K = h->K;
   size_t z[16];
   for (size_t i = 0; i < N; i++) {
@@ -127,10 +128,10 @@ static void sample_cat(const latens_pc_hclt *h, size_t N, uint64_t *s, latens_ma
 START_TEST(test_cat_counts_are_gradient) {
   const size_t n = 5, ncat[5] = {3, 4, 2, 5, 3}, K = 3, M = 2, N = 300;
   const long par[10] = {-1, 0, 1, 1, 0, 2, -1, 1, 2, 2};
-  latens_pc_hclt *h = random_cat(n, ncat, K, M, par, 12);
+  latens_pc_hclt *h = learn_cat_random(n, ncat, K, M, par, 12);
   uint64_t s = 13;
   latens_mat *X = latens_mat_alloc(N, n);
-  sample_cat(h, N, &s, X);
+  learn_cat_sample(h, N, &s, X);
   for (size_t i = 0; i < N; i += 7) LATENS_MAT(X, i, i % n) = NAN;
   latens_pc_hclt_counts *c = latens_pc_hclt_counts_alloc(h);
   ck_assert_int_eq(latens_pc_hclt_accumulate(h, X, 0, N, c), LATENS_OK);
@@ -158,7 +159,7 @@ START_TEST(test_cat_counts_are_gradient) {
   ck_assert_double_le(fabs(tot - obs), 1e-9 * obs);
   ck_assert_int_eq(latens_pc_hclt_mstep(h, c, 0.1, 1.0), LATENS_OK);
   double rs = 0.0;
-  for (size_t v = 0; v < ncat[3]; v++) rs += cat_leaf(h, 1, 3, 2, v);
+  for (size_t v = 0; v < ncat[3]; v++) rs += learn_cat_leaf(h, 1, 3, 2, v);
   ck_assert_double_le(fabs(rs - 1.0), 1e-14);
   free(ll), latens_pc_hclt_counts_free(c), latens_mat_free(X), latens_pc_hclt_free(h);
 }
@@ -175,17 +176,17 @@ START_TEST(test_cat_em_recovers) {
   if (test_under_valgrind()) return;
   const size_t n = 4, ncat[4] = {3, 2, 4, 3}, K = 2, N = 20000;
   const long par[4] = {-1, 0, 0, 2};
-  latens_pc_hclt *g = random_cat(n, ncat, K, 1, par, 21);
+  latens_pc_hclt *g = learn_cat_random(n, ncat, K, 1, par, 21);
   uint64_t s = 22;
   latens_mat *X = latens_mat_alloc(N, n), *T = latens_mat_alloc(N, n);
-  sample_cat(g, N, &s, X), sample_cat(g, N, &s, T);
+  learn_cat_sample(g, N, &s, X), learn_cat_sample(g, N, &s, T);
   latens_pc_hclt_em_options o;
   latens_pc_hclt_em_options_default(&o);
   o.epochs_minibatch = 5, o.epochs_full = 200, o.pseudocount = 0.01, o.patience = 200;
   latens_pc_hclt *best = NULL;
   double best_ll = -INFINITY;
   for (uint64_t r = 0; r < 3; r++) {
-    latens_pc_hclt *h = random_cat(n, ncat, K, 1, par, 30 + r);
+    latens_pc_hclt *h = learn_cat_random(n, ncat, K, 1, par, 30 + r);
     latens_rng rng;
     latens_rng_init(&rng, 40 + r, 0);
     double v;
@@ -194,7 +195,7 @@ START_TEST(test_cat_em_recovers) {
     else latens_pc_hclt_free(h);
   }
   size_t S;
-  latens_mat *A = all_states(n, ncat, &S);
+  latens_mat *A = learn_cat_states(n, ncat, &S);
   double *lg = malloc(S * sizeof *lg), *lh = malloc(S * sizeof *lh), tv = 0.0, mg, mh;
   latens_pc_hclt_loglik(g, A, lg), latens_pc_hclt_loglik(best, A, lh);
   for (size_t q = 0; q < S; q++) tv += 0.5 * fabs(exp(lg[q]) - exp(lh[q]));
@@ -300,7 +301,7 @@ START_TEST(test_hclt_threads_identical) {
   for (int run = 0; run < 4; run++) {
     const int cat = run & 1;
     blas_pool(run < 2 ? 1 : 2);
-    latens_pc_hclt *h = cat ? random_cat(n, ncat, K, 1, par, 50) : NULL;
+    latens_pc_hclt *h = cat ? learn_cat_random(n, ncat, K, 1, par, 50) : NULL;
     if (!cat) {
       h = latens_pc_hclt_alloc(n, K, 1, par);
       latens_rng r;
@@ -367,4 +368,5 @@ void learn_cat_add_tests(TCase *tc) {
   tcase_add_test(tc, test_hclt_underflow_paths);
   tcase_add_test(tc, test_hclt_threads_identical);
   tcase_add_test(tc, test_cat_rejects);
+  learn_cat_circuit_add_tests(tc);
 }

@@ -100,7 +100,7 @@ LATENS_EXPORT void latens_pc_hclt_free(latens_pc_hclt *h); /* NULL-safe */
  * Bernoulli leaves are the fast path).  Data for a categorical model hold the codes
  * 0..ncat[j]-1 as doubles, NaN for missing; every routine below that takes an HCLT checks
  * them against h->ncat (LATENS_EDOM naming the entry).  Not yet for a categorical model:
- * latens_pc_cltree_fit, latens_pc_hclt_to_circuit (binary circuits only), LVD and PIC. */
+ * PIC.  (The categorical Chow-Liu tree is latens_pc_cltree_fit_cat.) */
 LATENS_EXPORT latens_pc_hclt *latens_pc_hclt_alloc_cat(size_t n, const size_t *ncat, size_t K,
                                                        size_t M, const long *parent);
 /* Number of parameters counted as free: M-1 + M((K-1) + (n-1)K(K-1) + nK); categorical
@@ -110,6 +110,11 @@ LATENS_EXPORT size_t latens_pc_hclt_nparams(const latens_pc_hclt *h);
 /* Randomise every table: each entry ~ 1 + perturb * (2u - 1), u uniform, then renormalised
  * (leaves: p = 0.5 + 0.5 perturb (2u - 1)); perturb in [0, 1).  The published recipe uses 0.4. */
 LATENS_EXPORT int latens_pc_hclt_randomize(latens_pc_hclt *h, double perturb, latens_rng *rng);
+
+/* Tables that are not finite (NaN, Inf in any table the model uses) are refused with
+ * LATENS_ENOTFINITE naming the table and entry by latens_pc_hclt_loglik, _mean_loglik,
+ * _accumulate(_soft), _mstep (which also checks the counts) and _em: a NaN parameter never
+ * becomes a NaN log-likelihood with LATENS_OK.  The check is one O(parameters) sweep per call. */
 
 /* log p(x) of every row of X (N x n; NaN entries are marginalised) into ll[0..N).
  * Work is O(N M n K^2) in dense K x K products, memory O(batch n K). */
@@ -140,6 +145,15 @@ LATENS_EXPORT void latens_pc_hclt_counts_zero(latens_pc_hclt_counts *c);
  * (treating the tables as free), and likewise for root, mix and the leaves. */
 LATENS_EXPORT int latens_pc_hclt_accumulate(const latens_pc_hclt *h, const latens_mat *X,
                                             size_t r0, size_t r1, latens_pc_hclt_counts *c);
+/* The same on softened data (Liu & Van den Broeck, NeurIPS 2021, "data softening"): every
+ * observed x_j is taken as soft evidence, its value with probability `soften` and the other
+ * with 1 - soften, in closed form through the leaves (a pass with leaves soften l +
+ * (1 - soften)(1 - l)); the leaf counts are the expected counts of x_j = 1 under that
+ * evidence.  soften in (0.5, 1]; 1 is latens_pc_hclt_accumulate exactly; categorical models:
+ * 1 only (else LATENS_EDOM).  c->loglik is then the softened data's log-likelihood. */
+LATENS_EXPORT int latens_pc_hclt_accumulate_soft(const latens_pc_hclt *h, const latens_mat *X,
+                                                 size_t r0, size_t r1, double soften,
+                                                 latens_pc_hclt_counts *c);
 /* The M-step: theta_new = (1 - step) theta + step theta_EM, where theta_EM is the counts
  * normalised with `pseudocount` spread evenly over each distribution's entries (Laplace
  * smoothing; ProbabilisticCircuits.jl's convention).  step in (0, 1]; 1 is plain EM. */
@@ -155,6 +169,9 @@ typedef struct {
   double pseudocount;       /* default 0.1 */
   size_t patience;          /* stop a phase after this many epochs in a row without a new best
                              * validation LL (default 3); the best parameters are kept */
+  double soften;            /* data softening of the training passes (see
+                             * latens_pc_hclt_accumulate_soft), in (0.5, 1]; default 1 (off).
+                             * Validation and reported LLs are always on the data as given */
 } latens_pc_hclt_em_options;
 
 LATENS_EXPORT void latens_pc_hclt_em_options_default(latens_pc_hclt_em_options *opt);
@@ -178,6 +195,16 @@ LATENS_EXPORT int latens_pc_hclt_em(latens_pc_hclt *h, const latens_mat *train,
  * conditionals (alpha pseudo-counts per cell).  Root: variable 0. */
 LATENS_EXPORT int latens_pc_cltree_fit(const latens_mat *train, double alpha,
                                        latens_pc_hclt **out);
+/* The Chow-Liu tree of categorical train (column j: codes 0..ncat[j]-1, NaN skips that row
+ * in the tables it touches; 2 <= ncat[j] <= 4096): the maximum spanning tree (root 0) of
+ * latens_pc_mutual_info_cat (alpha 0.01, as above), as an HCLT with K = max ncat, M = 1,
+ * fixed identity leaves (z_j = x_j) and the smoothed maximum-likelihood conditionals
+ * p(x_j = v | x_parent = u) = (N_uv + alpha) / (N_u + ncat[j] alpha) (root: N_v over the
+ * rows observing it).  Latent states k >= ncat[j] carry zero probability (their rows are
+ * unreachable) and latens_pc_hclt_to_circuit leaves them out.  Not meant for EM (smoothing
+ * would revive those states).  ncat NULL or all 2: latens_pc_cltree_fit. */
+LATENS_EXPORT int latens_pc_cltree_fit_cat(const latens_mat *train, const size_t *ncat,
+                                           double alpha, latens_pc_hclt **out);
 
 /* A mixture of M HCLTs with K states: the Chow-Liu tree of train (0/1/NaN; component 0) and of
  * bootstrap resamples of it (components 1.., drawn from rng), random tables as
@@ -196,8 +223,10 @@ LATENS_EXPORT int latens_pc_hclt_structure_cat(const latens_mat *train, const si
  * a Chow-Liu tree, so determinism is recorded), a product with the children's messages, and
  * per non-root node K consecutive sums over the same K products (the dense K x K block the
  * circuit compiler turns into one GEMM); a top sum with the mixture weights when M > 1.
- * latens_pc_loglik of the result equals latens_pc_hclt_loglik to rounding.  Binary models
- * only for now: a categorical model's leaves are not converted. */
+ * latens_pc_loglik of the result equals latens_pc_hclt_loglik to rounding.  A categorical
+ * model gets categorical inputs (indicators for one-hot rows); with fixed_leaves (the
+ * categorical Chow-Liu tree) node j keeps only its first ncat[j] states, and mass on the
+ * others is LATENS_EDOM. */
 LATENS_EXPORT int latens_pc_hclt_to_circuit(const latens_pc_hclt *h, latens_pc **out);
 
 /* RAT-SPN (Peharz et al., UAI 2019) over n binary variables: `reps` repetitions, each a random
@@ -207,6 +236,11 @@ LATENS_EXPORT int latens_pc_hclt_to_circuit(const latens_pc_hclt *h, latens_pc *
  * over every repetition's top units.  Finalised circuit in *out; train it with latens_pc_em. */
 LATENS_EXPORT int latens_pc_rat_alloc(size_t n, size_t depth, size_t reps, size_t S, size_t I,
                                       latens_rng *rng, latens_pc **out);
+/* The same over categorical variables: ncat[j] >= 2 categories of variable j (NULL: binary,
+ * the function above); leaves are categorical with entries 0.5 + u normalised. */
+LATENS_EXPORT int latens_pc_rat_alloc_cat(size_t n, const size_t *ncat, size_t depth,
+                                          size_t reps, size_t S, size_t I, latens_rng *rng,
+                                          latens_pc **out);
 /* The fully factorised circuit prod_j Bernoulli(p_j), p_j = (ones + alpha) / (observed +
  * 2 alpha) from train (0/1, NaN skipped). */
 LATENS_EXPORT int latens_pc_factorized_fit(const latens_mat *train, double alpha,
@@ -237,7 +271,8 @@ LATENS_EXPORT int latens_pc_hclt_fit_latents_file(latens_pc_hclt *h, const laten
 
 /* The built-in teacher: for each node j of each component, k-means (k-means++ seeding from
  * rng, `iters` Lloyd iterations) with K clusters on the columns of j and its tree neighbours
- * gives Z_j's state per sample.  Z as above (N x M n), filled.  NaN in X counts as 0.5. */
+ * gives Z_j's state per sample.  Z as above (N x M n), filled.  NaN in X counts as 0.5.
+ * Categorical models: each neighbour's code enters one-hot (NaN: 1/ncat per category). */
 LATENS_EXPORT int latens_pc_hclt_teacher_kmeans(const latens_pc_hclt *h, const latens_mat *X,
                                                 size_t iters, latens_rng *rng, latens_mat *Z);
 
@@ -254,6 +289,8 @@ typedef struct {
   size_t fourier;        /* Fourier features per input dimension pair (default 16) */
   double sigma;          /* scale of the fixed N(0, sigma^2) Fourier matrix (default 1) */
   size_t hidden;         /* trunk width (default 64) */
+  size_t depth;          /* tanh layers of the edge trunk, 1 or 2 (default 1; the reference
+                          * code of Gala et al. uses 2) */
 } latens_pc_pic_options;
 
 LATENS_EXPORT void latens_pc_pic_options_default(latens_pc_pic_options *opt);
@@ -284,7 +321,7 @@ LATENS_EXPORT int latens_pc_pic_gradient(const latens_pc_pic *p, const latens_pc
 typedef struct {
   size_t K;        /* quadrature points (default 64) */
   size_t batch;    /* default 256 */
-  size_t steps;    /* Adam steps (default 2000) */
+  size_t steps;    /* Adam steps (default 6000) */
   double lr;       /* Adam learning rate (default 0.01), cosine-annealed to lr/100 */
   size_t validate; /* validate every this many steps (default 250) */
   size_t patience; /* stop after this many validations without a new best (default 5) */

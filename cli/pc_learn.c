@@ -281,8 +281,7 @@ static void report(const cli_common *c, const learn_args *a, const latens_pc *pc
 }
 
 static int run_learn(int argc, char **argv, cli_common *c) {
-  learn_args a = {NULL, NULL, "hclt", NULL, NULL, 0, 0, 100, 0, NULL};
-  a.pseudo = NAN;
+  learn_args a = {NULL, NULL, "hclt", NULL, NULL, 0, 0, 100, 0, NULL, 0.0, NAN};
   static const struct option extra[] = {
       {"train", required_argument, NULL, OPT_TRAIN},   {"valid", required_argument, NULL, OPT_VALID},
       {"structure", required_argument, NULL, OPT_STRUCT}, {"latents", required_argument, NULL, OPT_LATENTS},

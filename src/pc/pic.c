@@ -14,16 +14,10 @@
 #include <string.h>
 
 
-/* The networks evaluated on a K-point rule. */
-typedef struct {
-  size_t K;
-  double *z, *logw, *grid, *Phi2, *Hid2, *O, *Phi1, *Hid1, *L, *Or;
-} pic_fw;
-
 void latens_pc_pic_options_default(latens_pc_pic_options *opt) {
   if (!opt) return;
   opt->rule = LATENS_QUAD_TRAPEZOID, opt->a = -1.0, opt->b = 1.0;
-  opt->fourier = 16, opt->sigma = 1.0, opt->hidden = 64;
+  opt->fourier = 16, opt->sigma = 1.0, opt->hidden = 64, opt->depth = 1;
 }
 
 latens_pc_pic *latens_pc_pic_alloc(size_t n, const long *parent, const latens_pc_pic_options *opt,
@@ -34,6 +28,11 @@ latens_pc_pic *latens_pc_pic_alloc(size_t n, const long *parent, const latens_pc
   if (!parent || !rng || n == 0 || o.fourier == 0 || o.hidden == 0)
     LATENS_ERROR_NULL("latens_pc_pic_alloc: need parent, rng, n >= 1, fourier >= 1, hidden >= 1",
                       LATENS_EINVAL);
+  if (o.depth != 1 && o.depth != 2) {
+    latens_errorf(__FILE__, __LINE__, LATENS_EDOM, "latens_pc_pic_alloc: depth = %zu, need 1 "
+                  "or 2", o.depth);
+    return NULL;
+  }
   /* An infinite or NaN scale would make every Fourier feature NaN. */
   if (!(o.sigma > 0.0) || !isfinite(o.sigma)) {
     latens_errorf(__FILE__, __LINE__, LATENS_EDOM, "latens_pc_pic_alloc: sigma = %g, need a finite "
@@ -44,7 +43,8 @@ latens_pc_pic *latens_pc_pic_alloc(size_t n, const long *parent, const latens_pc
   const size_t HD = latens_mul_size(o.hidden, latens_mul_size(2, o.fourier));
   const size_t Hn = latens_mul_size(o.hidden, n);
   if (HD == 0 || Hn == 0 || latens_too_big(2 * o.fourier) || latens_too_big(o.hidden) ||
-      latens_too_big(n) || HD > SIZE_MAX / 32 || Hn > SIZE_MAX / 32) {
+      latens_too_big(n) || HD > SIZE_MAX / 32 || Hn > SIZE_MAX / 32 ||
+      latens_mul_size(o.hidden, o.hidden) > SIZE_MAX / 32) {
     latens_errorf(__FILE__, __LINE__, LATENS_EINVAL, "latens_pc_pic_alloc: networks too large "
                   "(n %zu, fourier %zu, hidden %zu)", n, o.fourier, o.hidden);
     return NULL;
@@ -69,6 +69,8 @@ latens_pc_pic *latens_pc_pic_alloc(size_t n, const long *parent, const latens_pc
   p->obA = off, off += n;
   p->oR = off, off += H;
   p->ocR = off, off += 1;
+  p->oW3 = off, off += o.depth == 2 ? H * H : 0;
+  p->ob3 = off, off += o.depth == 2 ? H : 0;
   p->np = off;
   p->parent = malloc(n * sizeof *p->parent);
   p->edge = malloc(n * sizeof *p->edge);
@@ -91,6 +93,7 @@ latens_pc_pic *latens_pc_pic_alloc(size_t n, const long *parent, const latens_pc
   for (size_t k = 0; k < H * p->E; k++) t[p->oV + k] = latens_rng_normal(rng) / sqrt((double)H);
   for (size_t k = 0; k < H * n; k++) t[p->oA + k] = latens_rng_normal(rng) / sqrt((double)H);
   for (size_t k = 0; k < H; k++) t[p->oR + k] = latens_rng_normal(rng) / sqrt((double)H);
+  for (size_t k = 0; k < p->ob3 - p->oW3; k++) t[p->oW3 + k] = latens_rng_normal(rng) / sqrt((double)H);
   return p;
 }
 
@@ -101,11 +104,6 @@ void latens_pc_pic_free(latens_pc_pic *p) {
 
 size_t latens_pc_pic_nparams(const latens_pc_pic *p) { return p ? p->np : 0; }
 double *latens_pc_pic_params(latens_pc_pic *p) { return p ? p->theta : NULL; }
-
-static void fw_free(pic_fw *f) {
-  free(f->z), free(f->logw), free(f->grid), free(f->Phi2), free(f->Hid2), free(f->O);
-  free(f->Phi1), free(f->Hid1), free(f->L), free(f->Or);
-}
 
 /* log softplus(o) and its derivative sigmoid(o) / softplus(o), stable for o << 0. */
 static double logsp(double o) { return o < -30.0 ? o : log(latens_log1pexp(o)); }
@@ -124,40 +122,74 @@ static int check_K(const latens_pc_pic *p, size_t K) {
   return LATENS_OK;
 }
 
-static int forward(const latens_pc_pic *p, size_t K, pic_fw *f) {
-  const size_t K2 = K * K, H = p->H, D = p->D, n = p->n;
-  const double *t = p->theta;
-  memset(f, 0, sizeof *f);
-  f->K = K;
+void latens_pc_pic_fw_free(latens_pc_pic_fw *f) {
+  if (!f) return;
+  free(f->z), free(f->logw), free(f->Phi2), free(f->Hid2), free(f->O);
+  free(f->Phi1), free(f->Hid1), free(f->L), free(f->Or);
+  free(f->GO), free(f->dH2), free(f->GL), free(f->Gr), free(f->dH1);
+  free(f->Hid2a), free(f->dH2a), free(f);
+}
+
+/* The rule and the Fourier features of its grid depend on K only, not on the parameters:
+ * computed once here, so a training step evaluates only the trunks and heads. */
+int latens_pc_pic_fw_alloc(const latens_pc_pic *p, size_t K, latens_pc_pic_fw **out) {
+  *out = NULL;
   int st = check_K(p, K);
   if (st) return st;
+  const size_t K2 = K * K, H = p->H, D = p->D, n = p->n;
+  latens_pc_pic_fw *f = calloc(1, sizeof *f);
+  double *grid = malloc(2 * K2 * sizeof(double));
+  if (f) {
+    f->K = K;
+    f->z = malloc(K * sizeof(double)), f->logw = malloc(K * sizeof(double));
+    f->Phi2 = malloc(K2 * D * sizeof(double)), f->Hid2 = malloc(K2 * H * sizeof(double));
+    f->O = malloc(K2 * (p->E ? p->E : 1) * sizeof(double));
+    f->Phi1 = malloc(K * D * sizeof(double)), f->Hid1 = malloc(K * H * sizeof(double));
+    f->L = malloc(K * n * sizeof(double)), f->Or = malloc(K * sizeof(double));
+    f->GO = malloc(K2 * (p->E ? p->E : 1) * sizeof(double));
+    f->dH2 = malloc(K2 * H * sizeof(double)), f->GL = malloc(K * n * sizeof(double));
+    f->Gr = malloc(K * sizeof(double)), f->dH1 = malloc(K * H * sizeof(double));
+    if (p->opt.depth == 2)
+      f->Hid2a = malloc(K2 * H * sizeof(double)), f->dH2a = malloc(K2 * H * sizeof(double));
+  }
+  if (!f || !grid || !f->z || !f->logw || !f->Phi2 || !f->Hid2 || !f->O || !f->Phi1 ||
+      !f->Hid1 || !f->L || !f->Or || !f->GO || !f->dH2 || !f->GL || !f->Gr || !f->dH1 ||
+      (p->opt.depth == 2 && (!f->Hid2a || !f->dH2a))) {
+    latens_pc_pic_fw_free(f), free(grid);
+    LATENS_ERROR("latens_pc_pic: no memory for the materialisation", LATENS_ENOMEM);
+  }
+  if ((st = latens_quad_rule(p->opt.rule, K, p->opt.a, p->opt.b, f->z, f->logw))) {
+    latens_pc_pic_fw_free(f), free(grid);
+    return st;
+  }
+  for (size_t k = 0; k < K; k++) /* grid row i + k K is (z_parent = z_i, z = z_k) */
+    for (size_t i = 0; i < K; i++) grid[i + k * K] = f->z[i], grid[K2 + i + k * K] = f->z[k];
+  latens_pc_mlp_features(grid, K2, 2, p->B2, p->F, f->Phi2);
+  latens_pc_mlp_features(f->z, K, 1, p->B1, p->F, f->Phi1);
+  free(grid);
+  *out = f;
+  return LATENS_OK;
+}
+
+int latens_pc_pic_fw_eval(const latens_pc_pic *p, latens_pc_pic_fw *f) {
+  const size_t K = f->K, K2 = K * K, H = p->H, D = p->D, n = p->n;
+  const double *t = p->theta;
   /* The parameters are writable by the caller (latens_pc_pic_params): NaN or Inf there
    * would give NaN tables that a normalised circuit can never hold. */
   for (size_t k = 0; k < p->np; k++)
     if (!isfinite(t[k]))
       LATENS_ERRORF(LATENS_ENOTFINITE, "latens_pc_pic: parameter %zu = %g is not finite", k, t[k]);
-  f->z = malloc(K * sizeof(double)), f->logw = malloc(K * sizeof(double));
-  f->grid = malloc(2 * K2 * sizeof(double)), f->Phi2 = malloc(K2 * D * sizeof(double));
-  f->Hid2 = malloc(K2 * H * sizeof(double)), f->O = malloc(K2 * (p->E ? p->E : 1) * sizeof(double));
-  f->Phi1 = malloc(K * D * sizeof(double)), f->Hid1 = malloc(K * H * sizeof(double));
-  f->L = malloc(K * n * sizeof(double)), f->Or = malloc(K * sizeof(double));
-  if (!f->z || !f->logw || !f->grid || !f->Phi2 || !f->Hid2 || !f->O || !f->Phi1 || !f->Hid1 ||
-      !f->L || !f->Or) {
-    fw_free(f);
-    LATENS_ERROR("latens_pc_pic: no memory for the materialisation", LATENS_ENOMEM);
+  if (p->opt.depth == 2) {
+    latens_pc_mlp_forward(f->Phi2, K2, D, t + p->oW2, t + p->ob2, H, f->Hid2a);
+    latens_pc_mlp_forward(f->Hid2a, K2, H, t + p->oW3, t + p->ob3, H, f->Hid2);
+  } else {
+    latens_pc_mlp_forward(f->Phi2, K2, D, t + p->oW2, t + p->ob2, H, f->Hid2);
   }
-  st = latens_quad_rule(p->opt.rule, K, p->opt.a, p->opt.b, f->z, f->logw);
-  if (st) return fw_free(f), st;
-  for (size_t k = 0; k < K; k++) /* grid row i + k K is (z_parent = z_i, z = z_k) */
-    for (size_t i = 0; i < K; i++) f->grid[i + k * K] = f->z[i], f->grid[K2 + i + k * K] = f->z[k];
-  latens_pc_mlp_features(f->grid, K2, 2, p->B2, p->F, f->Phi2);
-  latens_pc_mlp_forward(f->Phi2, K2, D, t + p->oW2, t + p->ob2, H, f->Hid2);
   if (p->E) {
     latens_dense_mm(0, 0, K2, p->E, H, 1.0, f->Hid2, K2, t + p->oV, H, 0.0, f->O, K2);
     for (size_t e = 0; e < p->E; e++)
       for (size_t q = 0; q < K2; q++) f->O[q + e * K2] += t[p->oc + e];
   }
-  latens_pc_mlp_features(f->z, K, 1, p->B1, p->F, f->Phi1);
   latens_pc_mlp_forward(f->Phi1, K, D, t + p->oW1, t + p->ob1, H, f->Hid1);
   latens_dense_mm(0, 0, K, n, H, 1.0, f->Hid1, K, t + p->oA, H, 0.0, f->L, K);
   latens_dense_mm(0, 0, K, 1, H, 1.0, f->Hid1, K, t + p->oR, H, 0.0, f->Or, K);
@@ -193,34 +225,38 @@ static int check_mat(const char *fn, const latens_pc_pic *p, size_t K, const lat
   return LATENS_OK;
 }
 
-int latens_pc_pic_materialize(const latens_pc_pic *p, size_t K, latens_pc_hclt *out) {
-  static const char fn[] = "latens_pc_pic_materialize";
-  int st = check_mat(fn, p, K, out);
-  if (st) return st;
-  pic_fw f;
-  if ((st = forward(p, K, &f))) return st;
-  const size_t K2 = K * K;
+int latens_pc_pic_fw_tables(const latens_pc_pic *p, const latens_pc_pic_fw *f,
+                            latens_pc_hclt *out) {
+  const size_t K = f->K, K2 = K * K;
   for (size_t j = 0; j < p->n; j++) {
     if (p->parent[j] >= 0) { /* row i of edge j: f(z_i, .) w renormalised */
       for (size_t i = 0; i < K; i++)
-        normalised_row(f.O + p->edge[j] * K2 + i, K, f.logw, K, out->trans + j * K2 + i, K);
+        normalised_row(f->O + p->edge[j] * K2 + i, K, f->logw, K, out->trans + j * K2 + i, K);
     }
     for (size_t k = 0; k < K; k++) { /* kept off exactly 0 and 1 so log p stays finite */
-      double l = 1.0 / (1.0 + exp(-f.L[k + j * K]));
+      double l = 1.0 / (1.0 + exp(-f->L[k + j * K]));
       out->leaf[j * K + k] = fmin(fmax(l, 1e-300), 1.0 - 0x1p-53);
     }
   }
-  normalised_row(f.Or, 1, f.logw, K, out->root, 1);
+  normalised_row(f->Or, 1, f->logw, K, out->root, 1);
   out->mix[0] = 1.0, out->fixed_leaves = 0;
   /* Finite parameters can still overflow a head (|o| near DBL_MAX): exp(Inf - Inf), or a NaN
    * leaf logit that the clamp above would hide. */
-  int bad = !latens_all_finite(out->trans, latens_mul_size(p->n, K2)) ||
-            !latens_all_finite(out->root, K) || !latens_all_finite(f.L, latens_mul_size(K, p->n));
-  fw_free(&f);
-  if (bad)
-    LATENS_ERRORF(LATENS_ENOTFINITE, "%s: the kernels overflow (a table entry is not finite); "
-                  "the network parameters are too large", fn);
+  if (!latens_all_finite(out->trans, latens_mul_size(p->n, K2)) ||
+      !latens_all_finite(out->root, K) || !latens_all_finite(f->L, latens_mul_size(K, p->n)))
+    LATENS_ERROR("latens_pc_pic_materialize: the kernels overflow (a table entry is not "
+                 "finite); the network parameters are too large", LATENS_ENOTFINITE);
   return LATENS_OK;
+}
+
+int latens_pc_pic_materialize(const latens_pc_pic *p, size_t K, latens_pc_hclt *out) {
+  int st = check_mat("latens_pc_pic_materialize", p, K, out);
+  if (st) return st;
+  latens_pc_pic_fw *f;
+  if ((st = latens_pc_pic_fw_alloc(p, K, &f))) return st;
+  if (!(st = latens_pc_pic_fw_eval(p, f))) st = latens_pc_pic_fw_tables(p, f, out);
+  latens_pc_pic_fw_free(f);
+  return st;
 }
 
 /* dL/dO for the rows of one normalised table: counts C (row i, entry k at C[i + k ld]) of
@@ -235,6 +271,50 @@ static void table_grad(const double *C, const double *T, const double *O, size_t
   }
 }
 
+int latens_pc_pic_fw_grad(const latens_pc_pic *p, latens_pc_pic_fw *f,
+                          const latens_pc_hclt *mat, const latens_pc_hclt_counts *c,
+                          double *grad) {
+  const size_t K = f->K, K2 = K * K, H = p->H, D = p->D, n = p->n, E = p->E;
+  double *GO = f->GO, *dH2 = f->dH2, *GL = f->GL, *Gr = f->Gr, *dH1 = f->dH1;
+  const double *t = p->theta;
+  memset(grad, 0, p->np * sizeof *grad);
+  /* Edge kernels: through the row normalisation and the softplus, then heads and trunk. */
+  for (size_t j = 0; j < n; j++)
+    if (p->parent[j] >= 0)
+      table_grad(c->trans + j * K2, mat->trans + j * K2, f->O + p->edge[j] * K2, K, K, K,
+                 GO + p->edge[j] * K2);
+  if (E) {
+    latens_dense_mm(1, 0, H, E, K2, 1.0, f->Hid2, K2, GO, K2, 0.0, grad + p->oV, H);
+    for (size_t e = 0; e < E; e++)
+      for (size_t q = 0; q < K2; q++) grad[p->oc + e] += GO[q + e * K2];
+    latens_dense_mm(0, 1, K2, H, E, 1.0, GO, K2, t + p->oV, H, 0.0, dH2, K2);
+    if (p->opt.depth == 2) { /* dH2 becomes d pre-activation of layer 2, then through W3 */
+      latens_pc_mlp_backward(f->Hid2a, K2, H, f->Hid2, H, dH2, grad + p->oW3, grad + p->ob3);
+      latens_dense_mm(0, 0, K2, H, H, 1.0, dH2, K2, t + p->oW3, H, 0.0, f->dH2a, K2);
+      latens_pc_mlp_backward(f->Phi2, K2, D, f->Hid2a, H, f->dH2a, grad + p->oW2, grad + p->ob2);
+    } else {
+      latens_pc_mlp_backward(f->Phi2, K2, D, f->Hid2, H, dH2, grad + p->oW2, grad + p->ob2);
+    }
+  }
+  /* Root kernel (one row) and leaf logits: dL/dlogit = n1 - n p. */
+  table_grad(c->root, mat->root, f->Or, 1, K, 1, Gr);
+  for (size_t j = 0; j < n; j++)
+    for (size_t k = 0; k < K; k++) {
+      double pk = 1.0 / (1.0 + exp(-f->L[k + j * K]));
+      GL[k + j * K] = c->leaf1[j * K + k] - c->leafn[j * K + k] * pk;
+    }
+  latens_dense_mm(1, 0, H, n, K, 1.0, f->Hid1, K, GL, K, 0.0, grad + p->oA, H);
+  latens_dense_mm(1, 0, H, 1, K, 1.0, f->Hid1, K, Gr, K, 0.0, grad + p->oR, H);
+  for (size_t k = 0; k < K; k++) {
+    grad[p->ocR] += Gr[k];
+    for (size_t j = 0; j < n; j++) grad[p->obA + j] += GL[k + j * K];
+  }
+  latens_dense_mm(0, 1, K, H, n, 1.0, GL, K, t + p->oA, H, 0.0, dH1, K);
+  latens_dense_mm(0, 1, K, H, 1, 1.0, Gr, K, t + p->oR, H, 1.0, dH1, K);
+  latens_pc_mlp_backward(f->Phi1, K, D, f->Hid1, H, dH1, grad + p->oW1, grad + p->ob1);
+  return LATENS_OK;
+}
+
 int latens_pc_pic_gradient(const latens_pc_pic *p, const latens_pc_hclt *mat,
                            const latens_pc_hclt_counts *c, double *grad) {
   static const char fn[] = "latens_pc_pic_gradient";
@@ -243,45 +323,9 @@ int latens_pc_pic_gradient(const latens_pc_pic *p, const latens_pc_hclt *mat,
   if (st) return st;
   if (c->n != mat->n || c->K != mat->K || c->M != 1)
     LATENS_ERRORF(LATENS_EBADLEN, "%s: counts do not belong to the materialised model", fn);
-  const size_t K = mat->K, K2 = K * K, H = p->H, D = p->D, n = p->n, E = p->E;
-  pic_fw f;
-  if ((st = forward(p, K, &f))) return st;
-  double *GO = malloc(K2 * (E ? E : 1) * sizeof *GO), *dH2 = malloc(K2 * H * sizeof *dH2);
-  double *GL = malloc(K * n * sizeof *GL), *Gr = malloc(K * sizeof *Gr), *dH1 = malloc(K * H * sizeof *dH1);
-  if (!GO || !dH2 || !GL || !Gr || !dH1) {
-    free(GO), free(dH2), free(GL), free(Gr), free(dH1), fw_free(&f);
-    LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory", fn);
-  }
-  const double *t = p->theta;
-  memset(grad, 0, p->np * sizeof *grad);
-  /* Edge kernels: through the row normalisation and the softplus, then heads and trunk. */
-  for (size_t j = 0; j < n; j++)
-    if (p->parent[j] >= 0)
-      table_grad(c->trans + j * K2, mat->trans + j * K2, f.O + p->edge[j] * K2, K, K, K,
-                 GO + p->edge[j] * K2);
-  if (E) {
-    latens_dense_mm(1, 0, H, E, K2, 1.0, f.Hid2, K2, GO, K2, 0.0, grad + p->oV, H);
-    for (size_t e = 0; e < E; e++)
-      for (size_t q = 0; q < K2; q++) grad[p->oc + e] += GO[q + e * K2];
-    latens_dense_mm(0, 1, K2, H, E, 1.0, GO, K2, t + p->oV, H, 0.0, dH2, K2);
-    latens_pc_mlp_backward(f.Phi2, K2, D, f.Hid2, H, dH2, grad + p->oW2, grad + p->ob2);
-  }
-  /* Root kernel (one row) and leaf logits: dL/dlogit = n1 - n p. */
-  table_grad(c->root, mat->root, f.Or, 1, K, 1, Gr);
-  for (size_t j = 0; j < n; j++)
-    for (size_t k = 0; k < K; k++) {
-      double pk = 1.0 / (1.0 + exp(-f.L[k + j * K]));
-      GL[k + j * K] = c->leaf1[j * K + k] - c->leafn[j * K + k] * pk;
-    }
-  latens_dense_mm(1, 0, H, n, K, 1.0, f.Hid1, K, GL, K, 0.0, grad + p->oA, H);
-  latens_dense_mm(1, 0, H, 1, K, 1.0, f.Hid1, K, Gr, K, 0.0, grad + p->oR, H);
-  for (size_t k = 0; k < K; k++) {
-    grad[p->ocR] += Gr[k];
-    for (size_t j = 0; j < n; j++) grad[p->obA + j] += GL[k + j * K];
-  }
-  latens_dense_mm(0, 1, K, H, n, 1.0, GL, K, t + p->oA, H, 0.0, dH1, K);
-  latens_dense_mm(0, 1, K, H, 1, 1.0, Gr, K, t + p->oR, H, 1.0, dH1, K);
-  latens_pc_mlp_backward(f.Phi1, K, D, f.Hid1, H, dH1, grad + p->oW1, grad + p->ob1);
-  free(GO), free(dH2), free(GL), free(Gr), free(dH1), fw_free(&f);
-  return LATENS_OK;
+  latens_pc_pic_fw *f;
+  if ((st = latens_pc_pic_fw_alloc(p, mat->K, &f))) return st;
+  if (!(st = latens_pc_pic_fw_eval(p, f))) st = latens_pc_pic_fw_grad(p, f, mat, c, grad);
+  latens_pc_pic_fw_free(f);
+  return st;
 }

@@ -13,7 +13,29 @@ struct latens_pc_pic {
   double *theta;
   size_t np;
   size_t oW2, ob2, oV, oc, oW1, ob1, oA, obA, oR, ocR; /* offsets into theta */
+  size_t oW3, ob3;     /* the edge trunk's second layer (H x H, H) when opt.depth == 2 */
 };
+
+/* The networks evaluated on a K-point rule, with the scratch of their backward pass.  The
+ * rule and the Fourier features of its grid are fixed at alloc; _eval fills the trunks and
+ * heads from p's parameters, _tables writes the normalised HCLT tables from them and _grad
+ * the gradient (as latens_pc_pic_gradient) from the counts of those tables.  A training step
+ * thus evaluates the networks once and allocates nothing. */
+typedef struct {
+  size_t K;
+  double *z, *logw, *Phi2, *Hid2, *O, *Phi1, *Hid1, *L, *Or; /* forward */
+  double *GO, *dH2, *GL, *Gr, *dH1;                          /* backward scratch */
+  double *Hid2a, *dH2a; /* the edge trunk's first layer when opt.depth == 2, else NULL */
+} latens_pc_pic_fw;
+
+LATENS_INTERNAL int latens_pc_pic_fw_alloc(const latens_pc_pic *p, size_t K, latens_pc_pic_fw **out);
+LATENS_INTERNAL void latens_pc_pic_fw_free(latens_pc_pic_fw *f);
+LATENS_INTERNAL int latens_pc_pic_fw_eval(const latens_pc_pic *p, latens_pc_pic_fw *f);
+LATENS_INTERNAL int latens_pc_pic_fw_tables(const latens_pc_pic *p, const latens_pc_pic_fw *f,
+                                            latens_pc_hclt *out);
+LATENS_INTERNAL int latens_pc_pic_fw_grad(const latens_pc_pic *p, latens_pc_pic_fw *f,
+                                          const latens_pc_hclt *mat,
+                                          const latens_pc_hclt_counts *c, double *grad);
 
 LATENS_INTERNAL void latens_pc_mlp_features(const double *Z, size_t P, size_t din,
                                             const double *B, size_t F, double *Phi);

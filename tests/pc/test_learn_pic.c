@@ -6,10 +6,10 @@
 
 static const long chain5[5] = {-1, 0, 1, 1, 3};
 
-static latens_pc_pic *make_pic(latens_quad_kind rule, uint64_t seed) {
+static latens_pc_pic *make_pic_depth(latens_quad_kind rule, uint64_t seed, size_t depth) {
   latens_pc_pic_options o;
   latens_pc_pic_options_default(&o);
-  o.rule = rule, o.fourier = 4, o.hidden = 8, o.sigma = 0.5;
+  o.rule = rule, o.fourier = 4, o.hidden = 8, o.sigma = 0.5, o.depth = depth;
   latens_rng r;
   latens_rng_init(&r, seed, 0);
   latens_pc_pic *p = latens_pc_pic_alloc(5, chain5, &o, &r);
@@ -17,6 +17,10 @@ static latens_pc_pic *make_pic(latens_quad_kind rule, uint64_t seed) {
   double *t = latens_pc_pic_params(p);
   for (size_t k = 0; k < latens_pc_pic_nparams(p); k++) t[k] *= 3.0;
   return p;
+}
+
+static latens_pc_pic *make_pic(latens_quad_kind rule, uint64_t seed) {
+  return make_pic_depth(rule, seed, 1);
 }
 
 static latens_mat *data5(size_t N, uint64_t s) {
@@ -94,7 +98,9 @@ END_TEST
  * backward.  Step 1e-5: truncation ~1e-10 relative, rounding ~1e-16 |L| / 1e-5; tolerance
  * 1e-6 relative to max(1, |dL|). */
 START_TEST(test_pic_gradient_fd) {
-  latens_pc_pic *p = make_pic(LATENS_QUAD_GAUSS_LEGENDRE, 4);
+  /* _i = 0: one-layer edge trunk; _i = 1: two layers (depth 2), whose backward chains
+   * through the second layer's weights. */
+  latens_pc_pic *p = make_pic_depth(LATENS_QUAD_GAUSS_LEGENDRE, 4, 1 + (size_t)_i);
   const size_t K = 7, N = 100, np = latens_pc_pic_nparams(p);
   latens_mat *X = data5(N, 5);
   latens_pc_hclt *m = latens_pc_hclt_alloc(5, K, 1, chain5);
@@ -216,6 +222,9 @@ START_TEST(test_pic_bad_input) {
   latens_pc_pic_options_default(&o), o.fourier = SIZE_MAX / 2 + 1;
   ck_assert_ptr_null(latens_pc_pic_alloc(5, chain5, &o, &r));
   ck_assert_int_eq(latens_last_error(NULL), LATENS_EINVAL);
+  latens_pc_pic_options_default(&o), o.depth = 3;
+  ck_assert_ptr_null(latens_pc_pic_alloc(5, chain5, &o, &r));
+  ck_assert_int_eq(latens_last_error(NULL), LATENS_EDOM);
 
   latens_pc_pic *p = make_pic(LATENS_QUAD_TRAPEZOID, 10);
   latens_pc_hclt *m = latens_pc_hclt_alloc(5, 4, 1, chain5);
@@ -245,7 +254,7 @@ Suite *learn_pic_suite(void) {
   TCase *tc = tcase_create("pic");
   tcase_add_test(tc, test_pic_rows_normalised);
   tcase_add_test(tc, test_pic_converges_in_K);
-  tcase_add_test(tc, test_pic_gradient_fd);
+  tcase_add_loop_test(tc, test_pic_gradient_fd, 0, 2);
   tcase_add_test(tc, test_adam_first_step);
   tcase_add_test(tc, test_pic_train_improves);
   tcase_add_test(tc, test_pic_bad_input);

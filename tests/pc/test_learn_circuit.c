@@ -169,7 +169,8 @@ START_TEST(test_cltree_map_is_exact) {
 END_TEST
 
 /* Oracle: the circuit builder's contract on tables a caller wrote (the struct's fields are
- * writable): a NaN leaf or transition weight is refused with LATENS_EDOM and no circuit,
+ * writable): a NaN leaf or transition weight is refused with LATENS_ENOTFINITE (the
+ * finiteness contract of latens/pc_learn.h, checked before anything is built) and no circuit,
  * wherever it sits in the build order; valgrind sees no leak. */
 START_TEST(test_to_circuit_bad_tables) {
   uint64_t s = 25;
@@ -184,7 +185,7 @@ START_TEST(test_to_circuit_bad_tables) {
     latens_error_quiet_begin();
     int st = latens_pc_hclt_to_circuit(h, &pc);
     latens_error_quiet_end();
-    ck_assert_int_eq(st, LATENS_EDOM);
+    ck_assert_int_eq(st, LATENS_ENOTFINITE);
     ck_assert_ptr_null(pc);
     *cells[c] = v;
   }
@@ -192,10 +193,10 @@ START_TEST(test_to_circuit_bad_tables) {
 }
 END_TEST
 
-/* Oracle: the documented contract (latens/pc_learn.h): the circuit builder, LVD and the PIC
- * take binary HCLTs only, and refuse a categorical one with LATENS_EUNIMPL instead of
- * reading its (absent) Bernoulli leaves. */
-START_TEST(test_categorical_refused) {
+/* Oracle: the documented contract (latens/pc_learn.h): the circuit builder and LVD now take
+ * categorical HCLTs (their numerical oracles are in test_learn_cat_circuit.c); on an all-zero
+ * X and Z they succeed and the circuit has the model's category counts. */
+START_TEST(test_categorical_accepted) {
   const size_t ncat[3] = {3, 2, 4};
   latens_pc_hclt *h = latens_pc_hclt_alloc_cat(3, ncat, 2, 1, NULL);
   ck_assert_ptr_nonnull(h);
@@ -203,13 +204,12 @@ START_TEST(test_categorical_refused) {
   latens_mat *X = latens_mat_alloc(4, 3), *Z = latens_mat_alloc(4, 3);
   latens_rng r;
   latens_rng_init(&r, 6, 0);
-  latens_error_quiet_begin();
-  ck_assert_int_eq(latens_pc_hclt_to_circuit(h, &pc), LATENS_EUNIMPL);
-  ck_assert_int_eq(latens_pc_hclt_fit_latents(h, X, Z, 0.1), LATENS_EUNIMPL);
-  ck_assert_int_eq(latens_pc_hclt_teacher_kmeans(h, X, 2, &r, Z), LATENS_EUNIMPL);
-  latens_error_quiet_end();
-  ck_assert_ptr_null(pc);
-  latens_mat_free(X), latens_mat_free(Z), latens_pc_hclt_free(h);
+  latens_mat_set_zero(X), latens_mat_set_zero(Z);
+  ck_assert_int_eq(latens_pc_hclt_to_circuit(h, &pc), LATENS_OK);
+  ck_assert_uint_eq(latens_pc_ncat(pc, 2), 4);
+  ck_assert_int_eq(latens_pc_hclt_fit_latents(h, X, Z, 0.1), LATENS_OK);
+  ck_assert_int_eq(latens_pc_hclt_teacher_kmeans(h, X, 2, &r, Z), LATENS_OK);
+  latens_pc_free(pc), latens_mat_free(X), latens_mat_free(Z), latens_pc_hclt_free(h);
 }
 END_TEST
 
@@ -221,7 +221,7 @@ Suite *learn_circuit_suite(void) {
   tcase_add_test(tc, test_rat_and_factorized_normalised);
   tcase_add_test(tc, test_rat_leaf_shapes);
   tcase_add_test(tc, test_cltree_map_is_exact);
-  tcase_add_test(tc, test_categorical_refused);
+  tcase_add_test(tc, test_categorical_accepted);
   tcase_add_test(tc, test_to_circuit_bad_tables);
   suite_add_tcase(s, tc);
   return s;

@@ -278,6 +278,219 @@ START_TEST(test_hclt_rejects) {
 }
 END_TEST
 
+/* Oracle: the contract "a non-finite table is LATENS_ENOTFINITE, never a NaN likelihood with
+ * OK" (latens/pc_learn.h), with the message naming the table and entry. */
+static int refused(int st, const char *table) {
+  const char *why = NULL;
+  int last = latens_last_error(&why);
+  return st == LATENS_ENOTFINITE && last == LATENS_ENOTFINITE && why && strstr(why, table) &&
+         strstr(why, "not finite");
+}
+
+START_TEST(test_hclt_rejects_nonfinite_loglik) {
+  uint64_t s = 21;
+  const size_t n = 5, K = 3, M = 2, N = 40;
+  latens_pc_hclt *h = learn_random_hclt(n, K, M, 1.0, &s);
+  latens_mat *X = latens_mat_alloc(N, n);
+  learn_sample_hclt(h, N, &s, X, NULL);
+  double ll[40], mean, v = h->trans[(1 * n + 2) * K * K + 4];
+  h->trans[(1 * n + 2) * K * K + 4] = NAN;
+  ck_assert(refused(latens_pc_hclt_loglik(h, X, ll), "trans["));
+  h->trans[(1 * n + 2) * K * K + 4] = v, h->leaf[7] = INFINITY;
+  ck_assert(refused(latens_pc_hclt_mean_loglik(h, X, &mean), "leaf["));
+  h->leaf[7] = 0.5, h->mix[1] = -INFINITY;
+  ck_assert(refused(latens_pc_hclt_loglik(h, X, ll), "mix["));
+  h->mix[1] = 1.0 - h->mix[0];
+  ck_assert_int_eq(latens_pc_hclt_mean_loglik(h, X, &mean), LATENS_OK);
+  ck_assert(isfinite(mean));
+  latens_mat_free(X), latens_pc_hclt_free(h);
+}
+END_TEST
+
+START_TEST(test_hclt_rejects_nonfinite_em) {
+  uint64_t s = 22;
+  const size_t n = 5, K = 3, M = 2, N = 60;
+  latens_pc_hclt *h = learn_random_hclt(n, K, M, 1.0, &s);
+  latens_mat *X = latens_mat_alloc(N, n);
+  learn_sample_hclt(h, N, &s, X, NULL);
+  latens_pc_hclt_counts *c = latens_pc_hclt_counts_alloc(h);
+  /* accumulate: a NaN root probability */
+  h->root[K + 1] = NAN;
+  ck_assert(refused(latens_pc_hclt_accumulate(h, X, 0, N, c), "root["));
+  h->root[K + 1] = 1.0 - h->root[K] - h->root[K + 2];
+  ck_assert_int_eq(latens_pc_hclt_accumulate(h, X, 0, N, c), LATENS_OK);
+  /* mstep: a NaN table (step < 1 mixes it in), then a non-finite count */
+  double v = h->leaf[3];
+  h->leaf[3] = NAN;
+  ck_assert(refused(latens_pc_hclt_mstep(h, c, 0.1, 0.5), "leaf["));
+  h->leaf[3] = v, c->trans[(0 * n + 1) * K * K] = INFINITY;
+  ck_assert(refused(latens_pc_hclt_mstep(h, c, 0.1, 1.0), "counts trans["));
+  ck_assert_double_eq(h->leaf[3], v); /* refused before touching the model */
+  /* em: checked before the first epoch */
+  latens_rng r;
+  latens_rng_init(&r, 23, 0);
+  h->trans[(1 * n + 3) * K * K] = NAN;
+  ck_assert(refused(latens_pc_hclt_em(h, X, X, NULL, &r, NULL, NULL), "trans["));
+  latens_pc_hclt_counts_free(c), latens_mat_free(X), latens_pc_hclt_free(h);
+}
+END_TEST
+
+/* The same for a categorical model: its leaves are the cat table (the unused Bernoulli
+ * leaves are not inspected).  Restored, the model is accepted again and gives the same
+ * log-likelihoods as before the NaN (the same tables, bit for bit). */
+START_TEST(test_hclt_rejects_nonfinite_cat) {
+  const size_t n = 3, ncat[3] = {3, 2, 4}, K = 2;
+  latens_pc_hclt *h = latens_pc_hclt_alloc_cat(n, ncat, K, 1, NULL);
+  latens_mat *X = latens_mat_alloc(2, n);
+  LATENS_MAT(X, 1, 0) = 2.0, LATENS_MAT(X, 1, 2) = 3.0, LATENS_MAT(X, 0, 1) = NAN;
+  double ll[2], ll2[2], mean;
+  h->leaf[0] = NAN; /* unused by a categorical model */
+  ck_assert_int_eq(latens_pc_hclt_loglik(h, X, ll), LATENS_OK);
+  ck_assert(isfinite(ll[0]) && isfinite(ll[1]));
+  double v = h->cat[5];
+  h->cat[5] = NAN;
+  ck_assert(refused(latens_pc_hclt_loglik(h, X, ll2), "cat["));
+  ck_assert(refused(latens_pc_hclt_mean_loglik(h, X, &mean), "cat["));
+  latens_pc_hclt_counts *c = latens_pc_hclt_counts_alloc(h);
+  ck_assert(refused(latens_pc_hclt_accumulate(h, X, 0, 2, c), "cat["));
+  h->cat[5] = v;
+  ck_assert_int_eq(latens_pc_hclt_loglik(h, X, ll2), LATENS_OK);
+  ck_assert(ll2[0] == ll[0] && ll2[1] == ll[1]);
+  ck_assert_int_eq(latens_pc_hclt_accumulate(h, X, 0, 2, c), LATENS_OK);
+  latens_pc_hclt_counts_free(c), latens_mat_free(X), latens_pc_hclt_free(h);
+}
+END_TEST
+
+/* Softened log-likelihood of the rows of X by enumeration: per row, the sum over all 2^n
+ * states x' of prod_j e_j(x'_j) p(x'), e_j = soften where x'_j = x_j, 1 - soften where not,
+ * 1 where x_j is missing; p(x') from learn_brute_loglik (ref: 2^n entries of workspace). */
+static double brute_soft_loglik(const latens_pc_hclt *h, const latens_mat *X, double soften,
+                                double *ref) {
+  const size_t n = h->n, S = (size_t)1 << n;
+  learn_brute_loglik(h, ref);
+  double L = 0.0;
+  for (size_t i = 0; i < X->nrow; i++) {
+    double p = 0.0;
+    for (size_t x = 0; x < S; x++) {
+      double w = exp(ref[x]);
+      for (size_t j = 0; j < n; j++) {
+        double xj = LATENS_MAT(X, i, j);
+        if (!isnan(xj)) w *= (double)((x >> j) & 1) == xj ? soften : 1.0 - soften;
+      }
+      p += w;
+    }
+    L += log(p);
+  }
+  return L;
+}
+
+/* Oracles, data softening (latens_pc_hclt_accumulate_soft):
+ * - c->loglik equals brute_soft_loglik (2^6 observed and K^n latent states enumerated; sums
+ *   of positive terms, 1e-12 relative);
+ * - the counts are the gradient of that softened log-likelihood, checked against central
+ *   differences of the enumeration as in test_hclt_counts_are_gradient (the leaf identity
+ *   dL/dl = leaf1/l - (leafn - leaf1)/(1 - l) holds for soft evidence too: the expected count
+ *   of x_j = 1 under evidence e is sum_k q_k e1 l / (e1 l + e0 (1 - l))); step 1e-6, 1e-6;
+ * - soften = 1 is latens_pc_hclt_accumulate bit for bit (the contract says "exactly");
+ * - soften outside (0.5, 1], or < 1 on a categorical model: LATENS_EDOM (the contract). */
+START_TEST(test_hclt_soften) {
+  uint64_t s = 31;
+  const size_t n = 6, K = 3, M = 2, N = 60;
+  const double soften = 0.9;
+  latens_pc_hclt *h = learn_random_hclt(n, K, M, 1.0, &s);
+  latens_mat *X = latens_mat_alloc(N, n);
+  learn_sample_hclt(h, N, &s, X, NULL);
+  for (size_t i = 0; i < N; i += 7) LATENS_MAT(X, i, (i / 7) % n) = NAN;
+  double ref[64];
+  latens_pc_hclt_counts *c = latens_pc_hclt_counts_alloc(h);
+  ck_assert_int_eq(latens_pc_hclt_accumulate_soft(h, X, 0, N, soften, c), LATENS_OK);
+  double L0 = brute_soft_loglik(h, X, soften, ref);
+  ck_assert_double_le(fabs(c->loglik - L0), 1e-12 * fabs(L0));
+  /* gradient: three leaves (both components), a transition and a root entry */
+  size_t lq[3] = {(0 * n + 4) * K + 2, (1 * n + 1) * K + 0, (1 * n + 5) * K + 1};
+  size_t jt = 2;
+  while (h->parent[1 * n + jt] < 0) jt = (jt + 1) % n; /* a root's block is unused */
+  size_t tq = (1 * n + jt) * K * K + 5;
+  double *targets[5] = {h->leaf + lq[0], h->leaf + lq[1], h->leaf + lq[2], h->trans + tq,
+                        h->root + 1};
+  double grads[5], worst = 0.0;
+  for (int t = 0; t < 3; t++) {
+    double l = h->leaf[lq[t]], c1 = c->leaf1[lq[t]], cn = c->leafn[lq[t]];
+    grads[t] = c1 / l - (cn - c1) / (1.0 - l);
+  }
+  grads[3] = c->trans[tq] / h->trans[tq], grads[4] = c->root[1] / h->root[1];
+  for (int t = 0; t < 5; t++) {
+    const double eps = 1e-6, v = targets[t][0];
+    targets[t][0] = v + eps;
+    double Lp = brute_soft_loglik(h, X, soften, ref);
+    targets[t][0] = v - eps;
+    double Lm = brute_soft_loglik(h, X, soften, ref);
+    targets[t][0] = v;
+    double fd = (Lp - Lm) / (2 * eps);
+    worst = fmax(worst, fabs(fd - grads[t]) / fmax(1.0, fabs(fd)));
+  }
+  ck_assert_double_le(worst, 1e-6);
+  /* soften = 1: bit-identical to the plain pass */
+  latens_pc_hclt_counts *d = latens_pc_hclt_counts_alloc(h);
+  latens_pc_hclt_counts_zero(c);
+  ck_assert_int_eq(latens_pc_hclt_accumulate_soft(h, X, 0, N, 1.0, c), LATENS_OK);
+  ck_assert_int_eq(latens_pc_hclt_accumulate(h, X, 0, N, d), LATENS_OK);
+  const size_t nk = M * n * K;
+  ck_assert(memcmp(&c->loglik, &d->loglik, sizeof(double)) == 0);
+  ck_assert(memcmp(c->mix, d->mix, M * sizeof(double)) == 0);
+  ck_assert(memcmp(c->root, d->root, M * K * sizeof(double)) == 0);
+  ck_assert(memcmp(c->trans, d->trans, nk * K * sizeof(double)) == 0);
+  ck_assert(memcmp(c->leaf1, d->leaf1, nk * sizeof(double)) == 0);
+  ck_assert(memcmp(c->leafn, d->leafn, nk * sizeof(double)) == 0);
+  /* the domain */
+  const double bad[4] = {0.5, 0.3, 1.0 + 1e-12, NAN};
+  for (int t = 0; t < 4; t++)
+    ck_assert_int_eq(latens_pc_hclt_accumulate_soft(h, X, 0, N, bad[t], c), LATENS_EDOM);
+  const size_t ncat[3] = {3, 2, 4};
+  latens_pc_hclt *g = latens_pc_hclt_alloc_cat(3, ncat, 2, 1, NULL);
+  latens_pc_hclt_counts *e = latens_pc_hclt_counts_alloc(g);
+  latens_mat *Y = latens_mat_alloc(2, 3);
+  ck_assert_int_eq(latens_pc_hclt_accumulate_soft(g, Y, 0, 2, 0.9, e), LATENS_EDOM);
+  ck_assert_int_eq(latens_pc_hclt_accumulate_soft(g, Y, 0, 2, 1.0, e), LATENS_OK);
+  latens_pc_hclt_em_options o;
+  latens_pc_hclt_em_options_default(&o);
+  o.soften = 0.9;
+  latens_rng r;
+  latens_rng_init(&r, 32, 0);
+  ck_assert_int_eq(latens_pc_hclt_em(g, Y, NULL, &o, &r, NULL, NULL), LATENS_EDOM);
+  latens_mat_free(Y), latens_pc_hclt_counts_free(e), latens_pc_hclt_free(g);
+  latens_pc_hclt_counts_free(c), latens_pc_hclt_counts_free(d), latens_mat_free(X);
+  latens_pc_hclt_free(h);
+}
+END_TEST
+
+/* Oracle: what EM's early stopping keeps.  Trained with soften = 0.99 on data from a peaked
+ * HCLT, the model kept is the one with the best validation LL on the data as given
+ * (latens_pc_hclt_mean_loglik), which is finite and not below the random initial model's. */
+START_TEST(test_hclt_soften_em) {
+  uint64_t s = 33;
+  const size_t n = 7, K = 3, M = 2, N = 400;
+  latens_pc_hclt *g = learn_random_hclt(n, K, M, 2.0, &s);
+  latens_pc_hclt *h = learn_random_hclt(n, K, M, 1.0, &s);
+  latens_mat *X = latens_mat_alloc(N, n), *V = latens_mat_alloc(N, n);
+  learn_sample_hclt(g, N, &s, X, NULL);
+  learn_sample_hclt(g, N, &s, V, NULL);
+  latens_pc_hclt_em_options o;
+  latens_pc_hclt_em_options_default(&o);
+  o.soften = 0.99, o.batch = 100, o.epochs_minibatch = 5, o.epochs_full = 5;
+  latens_rng r;
+  latens_rng_init(&r, 34, 0);
+  double before, after, best;
+  ck_assert_int_eq(latens_pc_hclt_mean_loglik(h, V, &before), LATENS_OK);
+  ck_assert_int_eq(latens_pc_hclt_em(h, X, V, &o, &r, NULL, &best), LATENS_OK);
+  ck_assert_int_eq(latens_pc_hclt_mean_loglik(h, V, &after), LATENS_OK);
+  ck_assert(isfinite(after));
+  ck_assert_double_ge(after, before);
+  ck_assert_double_eq_tol(after, best, 1e-12 * fabs(best));
+  latens_mat_free(X), latens_mat_free(V), latens_pc_hclt_free(g), latens_pc_hclt_free(h);
+}
+END_TEST
+
 void learn_cat_add_tests(TCase *tc); /* test_learn_cat.c */
 
 Suite *learn_hclt_suite(void) {
@@ -293,6 +506,11 @@ Suite *learn_hclt_suite(void) {
   tcase_add_test(tc, test_lvd_teacher_beats_random_init);
   tcase_add_test(tc, test_hclt_em_interrupt);
   tcase_add_test(tc, test_hclt_rejects);
+  tcase_add_test(tc, test_hclt_rejects_nonfinite_loglik);
+  tcase_add_test(tc, test_hclt_rejects_nonfinite_em);
+  tcase_add_test(tc, test_hclt_rejects_nonfinite_cat);
+  tcase_add_test(tc, test_hclt_soften);
+  tcase_add_test(tc, test_hclt_soften_em);
   learn_cat_add_tests(tc);
   suite_add_tcase(s, tc);
   return s;

@@ -34,6 +34,17 @@ static inline int bench_mkstemp(char *path, size_t n, const char *stem) {
   return mkstemp(path);
 }
 
+/* Tuning knobs from the environment: NAME's value, or dflt when unset or empty. */
+static inline size_t bench_env_size(const char *name, size_t dflt) {
+  const char *v = getenv(name);
+  return v && *v ? (size_t)strtoul(v, NULL, 10) : dflt;
+}
+
+static inline double bench_env_double(const char *name, double dflt) {
+  const char *v = getenv(name);
+  return v && *v ? strtod(v, NULL) : dflt;
+}
+
 #include "../tests/splitmix.h"
 #define bench_unif latens_splitmix_unif
 #endif

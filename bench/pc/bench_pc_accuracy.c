@@ -22,40 +22,13 @@
 #include <latens/latens.h>
 #include <latens/pc_learn.h>
 #include "../bench.h"
+#include "debd.h"
 
 static const struct {
   const char *name;
   double hclt, clt; /* published test LL; NAN where there is none */
 } published[] = {{"nltcs", -6.00, -6.76},   {"plants", -14.26, -16.52}, {"baudio", -39.77, -44.37},
                  {"jester", -52.46, -58.23}, {"dna", -79.06, NAN}};
-
-static char debd_dir[2048];
-
-static latens_mat *load(const char *ds, const char *split) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s/%s.%s.data", debd_dir, ds, ds, split);
-  latens_table_options o;
-  latens_table_options_default(&o);
-  o.header = LATENS_HEADER_NO, o.delim = ',';
-  latens_table *t = NULL;
-  FILE *f = fopen(path, "r");
-  if (!f) return NULL;
-  fclose(f);
-  if (latens_table_read_numeric(path, &o, &t)) return NULL;
-  latens_mat *m = latens_table_release_data(t);
-  latens_table_free(t);
-  return m;
-}
-
-static size_t env_size(const char *name, size_t dflt) {
-  const char *v = getenv(name);
-  return v && *v ? (size_t)strtoul(v, NULL, 10) : dflt;
-}
-
-static double env_double(const char *name, double dflt) {
-  const char *v = getenv(name);
-  return v && *v ? strtod(v, NULL) : dflt;
-}
 
 /* EM options of every HCLT row: the library's defaults, as `latens pc learn` uses them. */
 static double pseudocount = NAN, soften = NAN;
@@ -107,19 +80,18 @@ static double pic(const latens_mat *tr, const latens_mat *va, const latens_mat *
 }
 
 int main(void) {
-  const char *d = getenv("LATENS_DEBD"), *src = getenv("LATENS_SRCDIR");
-  if (d) snprintf(debd_dir, sizeof debd_dir, "%s", d);
-  else snprintf(debd_dir, sizeof debd_dir, "%s/../shared/data/debd", src ? src : ".");
+  char debd_dir[2048];
+  debd_dir_resolve(debd_dir, sizeof debd_dir);
   const char *list = getenv("LATENS_BENCH_DATASETS");
   char names[512];
   snprintf(names, sizeof names, "%s", list && *list ? list : "nltcs plants baudio jester dna");
-  size_t epochs = env_size("LATENS_BENCH_EPOCHS", 100), steps = env_size("LATENS_BENCH_PIC_STEPS", 6000);
-  size_t Kp = env_size("LATENS_BENCH_PIC_K", 64);
-  uint64_t seed = env_size("LATENS_BENCH_SEED", 1);
+  size_t epochs = bench_env_size("LATENS_BENCH_EPOCHS", 100), steps = bench_env_size("LATENS_BENCH_PIC_STEPS", 6000);
+  size_t Kp = bench_env_size("LATENS_BENCH_PIC_K", 64);
+  uint64_t seed = bench_env_size("LATENS_BENCH_SEED", 1);
   latens_pc_hclt_em_options dflt;
   latens_pc_hclt_em_options_default(&dflt);
-  pseudocount = env_double("LATENS_BENCH_PSEUDOCOUNT", dflt.pseudocount);
-  soften = env_double("LATENS_BENCH_SOFTEN", dflt.soften);
+  pseudocount = bench_env_double("LATENS_BENCH_PSEUDOCOUNT", dflt.pseudocount);
+  soften = bench_env_double("LATENS_BENCH_SOFTEN", dflt.soften);
   printf("pc accuracy: test mean log-likelihood (nats/sample, higher is better); data %s\n", debd_dir);
   printf("EM epochs per phase %zu, pseudocount %g, soften %g, PIC K = %zu, %zu Adam steps, seed %llu, "
          "%d threads\n", epochs, pseudocount, soften, Kp, steps, (unsigned long long)seed,
@@ -127,7 +99,8 @@ int main(void) {
   printf("%-8s %-22s %10s %10s %9s %9s\n", "dataset", "model", "ours", "published", "diff", "wall s");
   int wins = 0, compared = 0;
   for (char *save = NULL, *ds = strtok_r(names, " ,", &save); ds; ds = strtok_r(NULL, " ,", &save)) {
-    latens_mat *tr = load(ds, "train"), *va = load(ds, "valid"), *te = load(ds, "test");
+    latens_mat *tr = debd_load(debd_dir, ds, "train"), *va = debd_load(debd_dir, ds, "valid");
+    latens_mat *te = debd_load(debd_dir, ds, "test");
     if (!tr || !va || !te) {
       printf("%-8s skipped: %s/%s/%s.{train,valid,test}.data not found\n", ds, debd_dir, ds, ds);
       latens_mat_free(tr), latens_mat_free(va), latens_mat_free(te);

@@ -25,51 +25,24 @@
 #include <latens/latens.h>
 #include <latens/pc_learn.h>
 #include "../bench.h"
-
-static char debd_dir[2048];
-
-static latens_mat *load(const char *ds, const char *split) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s/%s.%s.data", debd_dir, ds, ds, split);
-  FILE *f = fopen(path, "r");
-  if (!f) return NULL;
-  fclose(f);
-  latens_table_options o;
-  latens_table_options_default(&o);
-  o.header = LATENS_HEADER_NO, o.delim = ',';
-  latens_table *t = NULL;
-  if (latens_table_read_numeric(path, &o, &t)) return NULL;
-  latens_mat *m = latens_table_release_data(t);
-  latens_table_free(t);
-  return m;
-}
-
-static size_t env_size(const char *name, size_t dflt) {
-  const char *v = getenv(name);
-  return v && *v ? (size_t)strtoul(v, NULL, 10) : dflt;
-}
-
-static double env_double(const char *name, double dflt) {
-  const char *v = getenv(name);
-  return v && *v ? strtod(v, NULL) : dflt;
-}
+#include "debd.h"
 
 /* The PIC's options: the library's defaults, overridden from the environment. */
 static void pic_options(latens_pc_pic_options *po, latens_pc_pic_train_options *to, size_t K) {
   latens_pc_pic_options_default(po);
   latens_pc_pic_train_options_default(to);
   to->K = K;
-  to->steps = env_size("LATENS_BENCH_PIC_STEPS", to->steps);
-  to->batch = env_size("LATENS_BENCH_PIC_BATCH", to->batch);
-  to->validate = env_size("LATENS_BENCH_PIC_VALIDATE", to->validate);
-  to->patience = env_size("LATENS_BENCH_PIC_PATIENCE", to->patience);
-  to->lr = env_double("LATENS_BENCH_PIC_LR", to->lr);
-  po->hidden = env_size("LATENS_BENCH_PIC_HIDDEN", po->hidden);
-  po->depth = env_size("LATENS_BENCH_PIC_DEPTH", po->depth);
-  po->fourier = env_size("LATENS_BENCH_PIC_FOURIER", po->fourier);
-  po->sigma = env_double("LATENS_BENCH_PIC_SIGMA", po->sigma);
-  po->a = env_double("LATENS_BENCH_PIC_A", po->a);
-  po->b = env_double("LATENS_BENCH_PIC_B", po->b);
+  to->steps = bench_env_size("LATENS_BENCH_PIC_STEPS", to->steps);
+  to->batch = bench_env_size("LATENS_BENCH_PIC_BATCH", to->batch);
+  to->validate = bench_env_size("LATENS_BENCH_PIC_VALIDATE", to->validate);
+  to->patience = bench_env_size("LATENS_BENCH_PIC_PATIENCE", to->patience);
+  to->lr = bench_env_double("LATENS_BENCH_PIC_LR", to->lr);
+  po->hidden = bench_env_size("LATENS_BENCH_PIC_HIDDEN", po->hidden);
+  po->depth = bench_env_size("LATENS_BENCH_PIC_DEPTH", po->depth);
+  po->fourier = bench_env_size("LATENS_BENCH_PIC_FOURIER", po->fourier);
+  po->sigma = bench_env_double("LATENS_BENCH_PIC_SIGMA", po->sigma);
+  po->a = bench_env_double("LATENS_BENCH_PIC_A", po->a);
+  po->b = bench_env_double("LATENS_BENCH_PIC_B", po->b);
   const char *r = getenv("LATENS_BENCH_PIC_RULE");
   if (r && !strcmp(r, "legendre")) po->rule = LATENS_QUAD_GAUSS_LEGENDRE;
   else if (r && !strcmp(r, "simpson")) po->rule = LATENS_QUAD_SIMPSON;
@@ -113,15 +86,14 @@ static void pic(const latens_mat *tr, const latens_mat *va, const latens_mat *te
 }
 
 int main(void) {
-  const char *d = getenv("LATENS_DEBD"), *src = getenv("LATENS_SRCDIR");
-  if (d) snprintf(debd_dir, sizeof debd_dir, "%s", d);
-  else snprintf(debd_dir, sizeof debd_dir, "%s/../shared/data/debd", src ? src : "..");
+  char debd_dir[2048];
+  debd_dir_resolve(debd_dir, sizeof debd_dir);
   const char *list = getenv("LATENS_BENCH_DATASETS");
   char names[512];
   snprintf(names, sizeof names, "%s", list && *list ? list : "nltcs dna jester plants baudio");
-  const size_t K = env_size("LATENS_BENCH_K", 64), epochs = env_size("LATENS_BENCH_EPOCHS", 100);
-  const uint64_t seed = env_size("LATENS_BENCH_SEED", 1);
-  const int skip_em = (int)env_size("LATENS_BENCH_SKIP_EM", 0);
+  const size_t K = bench_env_size("LATENS_BENCH_K", 64), epochs = bench_env_size("LATENS_BENCH_EPOCHS", 100);
+  const uint64_t seed = bench_env_size("LATENS_BENCH_SEED", 1);
+  const int skip_em = (int)bench_env_size("LATENS_BENCH_SKIP_EM", 0);
   latens_pc_pic_options po;
   latens_pc_pic_train_options to;
   pic_options(&po, &to, K);
@@ -136,7 +108,8 @@ int main(void) {
          "EM s", "PIC valid", "PIC test", "PIC s", "verdict");
   int wins = 0, compared = 0;
   for (char *save = NULL, *ds = strtok_r(names, " ,", &save); ds; ds = strtok_r(NULL, " ,", &save)) {
-    latens_mat *tr = load(ds, "train"), *va = load(ds, "valid"), *te = load(ds, "test");
+    latens_mat *tr = debd_load(debd_dir, ds, "train"), *va = debd_load(debd_dir, ds, "valid");
+    latens_mat *te = debd_load(debd_dir, ds, "test");
     latens_pc_hclt *c = NULL;
     if (!tr || !va || !te || latens_pc_cltree_fit(tr, 0.1, &c)) {
       printf("%-8s skipped: %s/%s/%s.{train,valid,test}.data not found or unreadable\n", ds,

@@ -289,10 +289,10 @@ START_TEST(test_cat_cltree) {
   for (size_t i = 0; i < N; i++) {
     double ref = 0.0;
     int miss = 0;
-    for (size_t j = 0; j < n; j++) {
+    for (size_t j = 0; j < n; j++) miss |= isnan(LATENS_MAT(X, i, j));
+    /* complete rows only: a parent's code may sit in a later column */
+    for (size_t j = 0; j < n && !miss; j++) {
       long p = h->parent[j];
-      miss |= isnan(LATENS_MAT(X, i, j));
-      if (miss) break;
       ref += lt[j][p < 0 ? 0 : (size_t)LATENS_MAT(X, i, (size_t)p)][(size_t)LATENS_MAT(X, i, j)];
     }
     wc = fmax(wc, fabs(LATENS_VEC(lv, i) - ll[i])); /* rows with missing values too */

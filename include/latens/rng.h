@@ -132,6 +132,66 @@ LATENS_EXPORT int latens_rng_fill_uniform(latens_rng *r, double *x, size_t n);
 LATENS_EXPORT int latens_rng_fill_normal(latens_rng *r, double *x, size_t n, double mu,
                                          double sigma);
 
+/* ------------------------------------------------------------------ fast streams
+ * latens_rng_fast: a cheaper stream for bulk normals, where the draws themselves are the
+ * cost (large SDE ensembles: options.rng = LATENS_SDE_RNG_FAST).  An opt-in: latens_rng stays
+ * the default everywhere, and a fast stream never reproduces a latens_rng stream.
+ *
+ * Definition (every word is integer arithmetic, so the same on every machine and for every
+ * vector width; tests/core/test_rng_fast.c re-implements it from this text):
+ *   state   two banks h = 0, 1 of eight xoshiro128++ generators (Blackman & Vigna 2021,
+ *           "Scrambled linear pseudorandom number generators"), lanes l = 0..7; generator
+ *           (h, l) holds four 32-bit words (a, b, c, d) = s[h][0..3][l].  They make the
+ *           main words.  A seventeenth generator, aux[0..3] = (a, b, c, d), makes the aux
+ *           words, which only the normal's rare slow path reads.
+ *   seeding latens_rng_fast_init(seed, stream) takes the first 68 32-bit words v[0..67] of
+ *           the latens_rng stream (seed XOR 0x9E3779B97F4A7C15, stream) and sets
+ *           s[h][k][l] = v[32 h + 8 k + l] and aux[k] = v[64 + k]; a generator whose four
+ *           words are all 0 gets a = 1 (xoshiro's one forbidden state; probability 2^-128).
+ *   words   main block t = 0, 1, ... holds 16 words: word 8 h + l is generator (h, l)'s
+ *           output at its (t+1)-th step, out = rotl(a + d, 7) + a, after which the state
+ *           advances (tmp = b << 9; c ^= a; d ^= b; b ^= c; a ^= d; c ^= tmp;
+ *           d = rotl(d, 11)).  Main words are consumed in order, block after block; aux
+ *           words are the aux generator's outputs in order.
+ *   uniform two words w0, w1: the top 53 bits k of w0 + 2^32 w1, k 2^-53 (k = 0: 2^-54).
+ *           latens_rng_fast_uniform takes two main words.
+ *   normal  the 256-layer ziggurat of latens_rng_normal on 32-bit words: normal number n of
+ *           the stream starts from main word n, always (w below); every other word it
+ *           needs is an aux word, so a normal's position never depends on earlier ones.
+ *           The attempt on w: layer i = w & 255, sign bit 8 (set: negative), j = w >> 9
+ *           (23 bits), x = j X[i] 2^-23, accepted at once when x lies in the layer's inner rectangle,
+ *           x < X[i+1], i.e. j 2^30 < floor(2^53 X[i+1] / X[i]) (98.5% of attempts).  That
+ *           is latens_rng_normal's attempt on the 64-bit word (j << 41) | (w & 511).
+ *           Otherwise layer 0 samples the tail beyond r (x = -log(u1) / r, y = -log(u2)
+ *           from two aux uniforms per trial until 2 y > x^2; result r + x), and layers
+ *           i > 0 test the wedge (one aux uniform u: accepted when F[i] + u (F[i+1] - F[i])
+ *           < exp(-x^2 / 2)); a rejected wedge starts a new attempt on the next aux word.  The
+ *           abscissa has 23 bits (latens_rng_normal: 53), a resolution of at most 4.7e-7
+ *           in x; the tail reaches |z| <= 13.9 as there.
+ * Why: a word costs about a tenth of a Philox word and one normal takes one word instead of
+ * two, so a bulk normal costs about half (bench/sde/bench_sde prints both).  xoshiro128++
+ * passes BigCrush; each generator has period 2^128 - 1, and randomly seeded generators
+ * overlap with negligible probability for any feasible draw count.  Not for cryptography,
+ * and a fast stream cannot seek: use latens_rng where a draw must be addressed by position. */
+typedef struct {
+  uint32_t s[2][4][8]; /* bank, word (a, b, c, d), lane */
+  uint32_t aux[4];     /* the aux generator (a, b, c, d) */
+  uint32_t buf[16];    /* the current main block */
+  unsigned int used;   /* words of buf already consumed (16: none left) */
+} latens_rng_fast;
+
+/* Start stream (seed, stream).  LATENS_EINVAL if r is NULL. */
+LATENS_EXPORT int latens_rng_fast_init(latens_rng_fast *r, uint64_t seed, uint64_t stream);
+/* Draws as defined above (r must have been initialised; not checked); uint32 is the next
+ * main word. */
+LATENS_EXPORT uint32_t latens_rng_fast_uint32(latens_rng_fast *r);
+LATENS_EXPORT double latens_rng_fast_uniform(latens_rng_fast *r); /* (0, 1), 53 bits */
+LATENS_EXPORT double latens_rng_fast_normal(latens_rng_fast *r);  /* N(0, 1) */
+/* x[i] = mu + sigma * latens_rng_fast_normal(r), i = 0..n-1, exactly (and the stream left
+ * where those draws leave it), several times faster; the checks of latens_rng_fill_normal. */
+LATENS_EXPORT int latens_rng_fast_fill_normal(latens_rng_fast *r, double *x, size_t n,
+                                              double mu, double sigma);
+
 /* GSL adaptor: a gsl_rng whose state is a latens_rng, so gsl_ran_* can draw from a stream.
  * get() returns the next 32-bit word (range [0, 2^32 - 1]); get_double() the 53-bit uniform.
  * gsl_rng_set(g, s) restarts stream (s, 0) (GSL hands set() uninitialised state, so no

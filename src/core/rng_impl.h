@@ -50,4 +50,14 @@ void rng_fill_uniform_bulk(latens_rng *r, double *x, size_t n);
 LATENS_EXPORT int latens_rng_fill_normal_kernel(latens_rng *r, double *x, size_t n, double mu,
                                                 double sigma, int kernel);
 
+/* The same for latens_rng_fast_fill_normal: kernel 0 the portable block generator, 1 the
+ * AVX2 one (LATENS_EUNIMPL where absent); tests/core/test_rng_fast.c compares them. */
+LATENS_EXPORT int latens_rng_fast_fill_normal_kernel(latens_rng_fast *r, double *x, size_t n,
+                                                     double mu, double sigma, int kernel);
+
+/* nb Philox blocks from block `first` of stream (key, s0, s1) into out (4 nb words), bitwise
+ * the scalar bijection (AVX2 where the CPU has it). */
+void rng_philox_batch(const uint32_t key[2], uint32_t s0, uint32_t s1, uint64_t first, size_t nb,
+                      uint32_t *out);
+
 #endif

@@ -157,8 +157,8 @@ __attribute__((target("avx2"))) static void philox_blocks_avx2(const uint32_t ke
 
 /* nb blocks from block `first` of the stream (key, s0, s1); bitwise the scalar bijection
  * (tests/core/test_rng.c compares them at every offset). */
-static void philox_batch(const uint32_t key[2], uint32_t s0, uint32_t s1, uint64_t first,
-                         size_t nb, uint32_t *out) {
+void rng_philox_batch(const uint32_t key[2], uint32_t s0, uint32_t s1, uint64_t first, size_t nb,
+                      uint32_t *out) {
 #ifdef HAVE_PHILOX_AVX2
   if (nb >= 8 && __builtin_cpu_supports("avx2")) {
     philox_blocks_avx2(key, s0, s1, first, nb, out);
@@ -198,7 +198,7 @@ static void window_open(window *wd, const latens_rng *r, size_t want) {
   if (nb > 2) nb = (nb + 7) / 8 * 8;
   if (nb > BATCH_BLOCKS) nb = BATCH_BLOCKS;
   if (have == 0 && nb == 0) nb = 1;
-  philox_batch(r->key, r->ctr[2], r->ctr[3], next, nb, wd->words + 4 * (r->used < 4));
+  rng_philox_batch(r->key, r->ctr[2], r->ctr[3], next, nb, wd->words + 4 * (r->used < 4));
   wd->len = 4 * (nb + (r->used < 4));
 }
 

@@ -7,6 +7,7 @@ Suite *matrix_suite(void);
 Suite *logspace_suite(void);
 Suite *quad_suite(void);
 Suite *rng_suite(void);
+Suite *rng_fast_suite(void);
 Suite *chol_suite(void);
 Suite *kalman_suite(void);
 Suite *optim_suite(void);

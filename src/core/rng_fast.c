@@ -100,14 +100,28 @@ static double fast_tail(latens_rng_fast *r, int neg) {
 }
 
 /* After the inner-rectangle test failed on w: the tail, the wedge, or a new attempt. */
+/* The wedge test y < f(x), with y = F[i] + u (F[i+1] - F[i]), decided first against the
+ * chord from (X[i+1], F[i+1]) to (X[i], F[i]): below it where f is concave (layers inside
+ * |x| <= 1), f is above the chord, so u < t accepts; where f is convex (outside) it is below,
+ * so u > t rejects; t is where x cuts the chord.  That settles half the tests without exp.
+ * The margin 1e-9 (in u; the wedge is ~1e-3 of f high, f's rounding ~1e-16) keeps every
+ * decision the exp test's, so the values are those of the definition. */
+static int wedge_accept(unsigned i, double x, double u) {
+  /* X[i] > X[i+1]; X[256] = 0 (ZIG_W[256] starts the negated half) */
+  const double xi = ZIG_W[i] * 0x1p53, xn = i < 255 ? ZIG_W[i + 1] * 0x1p53 : 0.0;
+  const double t = (xi - x) / (xi - xn);
+  if (xi <= 1.0 && u < t - 1e-9) return 1;
+  if (xn >= 1.0 && u > t + 1e-9) return 0;
+  return ZIG_F[i] + u * (ZIG_F[i + 1] - ZIG_F[i]) < exp(-0.5 * x * x);
+}
+
 static double fast_slow(latens_rng_fast *r, uint64_t w) {
   for (;;) {
     unsigned i = (unsigned)(w & 255);
     int neg = (int)(w >> 8) & 1;
     if (i == 0) return fast_tail(r, neg);
     double x = (double)(int64_t)(w >> 11) * ZIG_W[i];
-    double y = ZIG_F[i] + aux_u01(r) * (ZIG_F[i + 1] - ZIG_F[i]);
-    if (y < exp(-0.5 * x * x)) return neg ? -x : x;
+    if (wedge_accept(i, x, aux_u01(r))) return neg ? -x : x;
     w = widen(aux_word(r));
     if (fast_ok(w)) return fast_x(w);
   }

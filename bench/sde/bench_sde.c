@@ -7,7 +7,10 @@
  *        (b) a vectorised NumPy Euler-Maruyama on the same problem (numpy's default_rng
  *            normals), run by /usr/bin/python3 in the same run (skipped when absent);
  *      and SRIW1 (two normals per step) on the same problem, and EM on all OpenMP threads.
- *   2. Double-well (nonlinear drift) EM, 10^4 paths x 10^3 steps, vs NumPy.
+ *      Then the same with the opt-in fast streams (options.rng = fast): their bare normals
+ *      beside Philox's, and EM on them beside those normals and NumPy.
+ *   2. Double-well (nonlinear drift) EM, 10^4 paths x 10^3 steps, vs NumPy: Philox, fast
+ *      streams, and fast streams on all threads (NumPy's elementwise loops use one).
  *   3. A small batch: 10 GBM and 10 double-well paths x 10^5 steps, EM, vs NumPy (interpreted
  *      per-step cost).
  *   4. Work-precision on GBM: mean strong error at t = 1 against the exact solution on the
@@ -25,11 +28,11 @@
 
 enum { REPS = 3 };
 
-static double run_ensemble_threads(latens_sde_model *md, latens_sde_scheme scheme, size_t np,
-                                   size_t nsteps, int threads, double *mean) {
+static double run_ensemble_rng(latens_sde_model *md, latens_sde_scheme scheme, size_t np,
+                               size_t nsteps, int threads, int rng, double *mean) {
   latens_sde_options o;
   latens_sde_options_default(&o);
-  o.scheme = scheme, o.dt = 1.0 / (double)nsteps, o.threads = threads;
+  o.scheme = scheme, o.dt = 1.0 / (double)nsteps, o.threads = threads, o.rng = rng;
   double t[2] = {0, 1}, best;
   latens_mat *X = latens_mat_alloc(2 * md->d, np);
   int st = 0;
@@ -42,9 +45,31 @@ static double run_ensemble_threads(latens_sde_model *md, latens_sde_scheme schem
   return best;
 }
 
+static double run_ensemble_threads(latens_sde_model *md, latens_sde_scheme scheme, size_t np,
+                                   size_t nsteps, int threads, double *mean) {
+  return run_ensemble_rng(md, scheme, np, nsteps, threads, LATENS_SDE_RNG_PHILOX, mean);
+}
+
 static double run_ensemble(latens_sde_model *md, latens_sde_scheme scheme, size_t np, size_t nsteps,
                            double *mean) {
   return run_ensemble_threads(md, scheme, np, nsteps, 1, mean);
+}
+
+/* The fast streams' normals alone (latens_rng_fast_fill_normal per path, as the ensemble
+ * draws them with rng = fast). */
+static double draw_fast_normals(size_t np, size_t nsteps, double *sink) {
+  double best, s = 0, *z = malloc(nsteps * sizeof *z);
+  BENCH_BEST(REPS, best, {
+    for (size_t p = 0; p < np; p++) {
+      latens_rng_fast r;
+      latens_rng_fast_init(&r, 1, p);
+      latens_rng_fast_fill_normal(&r, z, nsteps, 0.0, 1.0);
+      s += z[nsteps - 1];
+    }
+  });
+  free(z);
+  *sink = s;
+  return best;
 }
 
 /* The normals alone, per path stream: one latens_rng_normal call each (bulk = 0), one
@@ -141,10 +166,22 @@ static void throughput(void) {
   char what[64];
   snprintf(what, sizeof what, "latens EM, %d threads (same paths)", nth);
   line(what, t_par, work, t_em, "EM, 1 thread");
+  /* the opt-in fast streams (options.rng = fast): xoshiro128++ words, 23-bit normals */
+  double t_fnorm = draw_fast_normals(np, ns, &sink);
+  double t_fem = run_ensemble_rng(gbm, LATENS_SDE_EM, np, ns, 1, LATENS_SDE_RNG_FAST, &mean);
+  printf("  with rng = fast (E u(1) = %.4f):\n", mean);
+  line("fast rng: 10^7 normals, bulk fill", t_fnorm, work, t_norm, "Philox bulk fill");
+  line("latens EM, rng = fast", t_fem, work, t_fnorm, "fast bulk normals");
+  if (t_np > 0) line("latens EM, rng = fast", t_fem, work, t_np, "NumPy EM");
   double t_dw = run_ensemble(dw, LATENS_SDE_EM, np, ns, &mean);
   double t_npdw = numpy_em("dw", np, ns);
+  double t_fdw = run_ensemble_rng(dw, LATENS_SDE_EM, np, ns, 1, LATENS_SDE_RNG_FAST, &mean);
+  double t_fdw2 = run_ensemble_rng(dw, LATENS_SDE_EM, np, ns, 0, LATENS_SDE_RNG_FAST, &mean);
   printf("2. double-well (nonlinear drift), %zu paths x %zu steps, EM\n", np, ns);
   line("latens EM", t_dw, work, t_npdw, "NumPy EM");
+  line("latens EM, rng = fast", t_fdw, work, t_npdw, "NumPy EM");
+  snprintf(what, sizeof what, "latens EM, rng = fast, %d threads", nth);
+  line(what, t_fdw2, work, t_npdw, "NumPy EM (1 thread)");
   const size_t sp = 10, ss = 100000;
   double t_small = run_ensemble(gbm, LATENS_SDE_EM, sp, ss, &mean);
   double t_npsmall = numpy_em("gbm", sp, ss);

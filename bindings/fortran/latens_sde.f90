@@ -21,6 +21,8 @@ module latens_sde
   integer, parameter, public :: LATENS_SDE_ITO = 0, LATENS_SDE_STRATONOVICH = 1
   integer, parameter, public :: LATENS_SDE_EM = 0, LATENS_SDE_MILSTEIN = 1, LATENS_SDE_SRI = 2, &
        LATENS_SDE_SRA = 3, LATENS_SDE_HEUN = 4, LATENS_SDE_IMPLICIT_EM = 5
+  ! options%rng: the streams ensemble paths draw from (latens/rng.h)
+  integer, parameter, public :: LATENS_SDE_RNG_PHILOX = 0, LATENS_SDE_RNG_FAST = 1
 
   ! latens_sde_options (get the defaults from latens_sde_options_default()).
   type, bind(c), public :: latens_sde_options
@@ -34,6 +36,7 @@ module latens_sde
      real(c_double) :: newton_tol = 1d-10
      integer(c_int) :: newton_maxiter = 20
      integer(c_int) :: threads = 0
+     integer(c_int) :: rng = LATENS_SDE_RNG_PHILOX
   end type latens_sde_options
 
   type, bind(c), public :: latens_sde_stats

@@ -224,6 +224,13 @@ LATENS_EXPORT const char *latens_sde_scheme_name(latens_sde_scheme s);
 /* Inverse of latens_sde_scheme_name; -1 for an unknown name. */
 LATENS_EXPORT int latens_sde_scheme_from_name(const char *name);
 
+/* The normal generator of ensemble paths (latens_sde_options.rng; include/latens/rng.h). */
+typedef enum { LATENS_SDE_RNG_PHILOX = 0, LATENS_SDE_RNG_FAST = 1 } latens_sde_rng;
+/* "philox", "fast"; NULL for a bad value. */
+LATENS_EXPORT const char *latens_sde_rng_name(latens_sde_rng r);
+/* Inverse of latens_sde_rng_name; -1 for an unknown name. */
+LATENS_EXPORT int latens_sde_rng_from_name(const char *name);
+
 typedef struct {
   latens_sde_scheme scheme; /* [EM] */
   double dt;                /* fixed step (> 0), or the first trial step when adaptive [1e-3] */
@@ -236,6 +243,14 @@ typedef struct {
   double newton_tol;        /* IMPLICIT_EM: Newton stops at |dx| <= tol (1 + |x|) [1e-10] */
   int newton_maxiter;       /* [20] */
   int threads;              /* ensembles: OpenMP threads (0: the OpenMP default) [0] */
+  int rng;                  /* ensembles: LATENS_SDE_RNG_PHILOX [0] or LATENS_SDE_RNG_FAST: path
+                               p draws from latens_rng_fast (seed, p) instead of latens_rng
+                               (seed, p); fixed steps only (LATENS_EINVAL with adaptive: the
+                               Brownian tree needs addressable draws).  Summaries then keep
+                               each path's stream, ~330 bytes a path.  latens_sde_solve
+                               draws from the caller's latens_rng and refuses FAST
+                               (LATENS_EINVAL); latens_sde_solve_increments draws nothing
+                               and ignores it. */
 } latens_sde_options;
 LATENS_EXPORT void latens_sde_options_default(latens_sde_options *opt);
 
@@ -293,7 +308,8 @@ LATENS_EXPORT int latens_sde_solve(const latens_sde_model *model, const latens_s
 
 /* Ensembles: npaths paths, path p driven by the stream latens_rng_init(seed, p) exactly as
  * latens_sde_solve would be, so each path is the same for any thread count and equals a
- * single solve with that stream.  Paths run in parallel with OpenMP (opt->threads).  A
+ * single solve with that stream (opt->rng = FAST: by latens_rng_fast_init(seed, p), the
+ * same normals in the same order, for any thread count and output grid).  Paths run in parallel with OpenMP (opt->threads).  A
  * failing path stops the ensemble with its status; the error is reported by the thread that
  * met it and again, naming the lowest failing path, on the calling thread (where
  * latens_last_error sees it).  Paths above a failed one may be skipped (their X columns are

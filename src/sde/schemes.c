@@ -60,6 +60,11 @@ int sde_options_check(const latens_sde_options *o, const char *fn) {
     LATENS_ERRORF(LATENS_EDOM, "%s: newton_tol = %g and newton_maxiter = %d must be positive", fn,
                   o->newton_tol, o->newton_maxiter);
   if (o->threads < 0) LATENS_ERRORF(LATENS_EDOM, "%s: threads = %d < 0", fn, o->threads);
+  if ((unsigned)o->rng > LATENS_SDE_RNG_FAST)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: unknown rng %d (0 philox, 1 fast)", fn, o->rng);
+  if (o->rng == LATENS_SDE_RNG_FAST && o->adaptive)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: rng = fast with adaptive steps: the adaptive Brownian tree "
+                  "needs addressable draws: use rng = philox", fn);
   return LATENS_OK;
 }
 

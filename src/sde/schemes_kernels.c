@@ -1,7 +1,8 @@
 /* sde/schemes_kernels.c: the fixed-step Euler-Maruyama loops, the hot path of ensembles.
  *
- * The normals are drawn in bulk (latens_rng_fill_normal gives exactly the values single
- * draws would), never more than the span needs, so the stream is consumed exactly as by
+ * The normals are drawn in bulk from the path's source (sde_normals_fill: Philox or, with
+ * options.rng = FAST, xoshiro; either fill gives exactly the values single draws would),
+ * never more than the span needs, so the stream is consumed exactly as by
  * sde_draw_step and paths do not depend on these fast paths.  The step itself skips the
  * scheme dispatch and the increment buffer of the general framework; scalar models skip the
  * loops over d and m, built-in scalar models the callbacks (their formulas inlined with the
@@ -80,7 +81,7 @@ static int em_stats(latens_sde_stats *st, size_t ns, double dt, double hlast) {
   }
 
 static void em_group4(sde_builtin_kind kind, const double *p, double *zbuf, double dt, size_t ns,
-                      double hlast, double *const *x, latens_rng *const *r,
+                      double hlast, double *const *x, const sde_normals *r,
                       double *const *wacc) {
   const double sdt = sqrt(dt);
   const size_t per = SDE_ZBUF / SDE_GROUP;
@@ -90,7 +91,7 @@ static void em_group4(sde_builtin_kind kind, const double *p, double *zbuf, doub
   for (size_t i0 = 0; i0 < ns; i0 += per) {
     const size_t nb = ns - i0 < per ? ns - i0 : per;
     const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
-    for (int q = 0; q < SDE_GROUP; q++) latens_rng_fill_normal(r[q], z0 + q * per, nb, 0.0, 1.0);
+    for (int q = 0; q < SDE_GROUP; q++) sde_normals_fill(&r[q], z0 + q * per, nb);
     switch (kind) {
     case SDE_BUILTIN_GBM: EM_GROUP(GBM_F, GBM_G, 0, nmain, dt, sdt) break;
     case SDE_BUILTIN_DOUBLE_WELL: EM_GROUP(DW_F, DW_G, 0, nmain, dt, sdt) break;
@@ -186,7 +187,7 @@ DEFINE_EM_WIDE(em_wide_ou, VOU_F, VOU_G)
 __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const double *p,
                                                     double *zbuf, double dt, size_t ns,
                                                     double hlast, double *const *x,
-                                                    latens_rng *const *r, double *const *wacc) {
+                                                    const sde_normals *r, double *const *wacc) {
   void (*run)(const double *, const double *const *, size_t, size_t, double, double, __m256d *,
               __m256d *) = kind == SDE_BUILTIN_GBM           ? em_wide_gbm
                            : kind == SDE_BUILTIN_DOUBLE_WELL ? em_wide_dw
@@ -204,7 +205,7 @@ __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const
     const size_t nb = ns - i0 < per ? ns - i0 : per;
     const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
     for (int q = 0; q < SDE_WIDE; q++)
-      latens_rng_fill_normal(r[q], zbuf + (size_t)q * per, nb, 0.0, 1.0);
+      sde_normals_fill(&r[q], zbuf + (size_t)q * per, nb);
     run(p, zq, 0, nmain, dt, sqrt(dt), X, W);
     if (nlast < nb) run(p, zq, nlast, nb, hlast, sqrt(hlast), X, W); /* the short last step */
   }
@@ -217,7 +218,7 @@ __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const
 #endif
 
 int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast, size_t np,
-                       double *const *x, latens_rng *const *r, double *const *wacc,
+                       double *const *x, const sde_normals *r, double *const *wacc,
                        latens_sde_stats *st) {
   (void)t0; /* the built-in models are autonomous */
   const sde_builtin_kind kind = sde_builtin_of(w->model);
@@ -242,7 +243,7 @@ int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
  * callback may write anywhere, so what the loop needs from the model is read into locals
  * once rather than reloaded after every call. */
 static int em_steps_1d(sde_ws *w, double t0, double dt, size_t ns, double hlast, double *x,
-                       latens_rng *r, double *wacc) {
+                       const sde_normals *r, double *wacc) {
   const latens_sde_model *md = w->model;
   latens_sde_both_fn *both = md->both;
   latens_sde_drift_fn *drift = md->drift;
@@ -258,7 +259,7 @@ static int em_steps_1d(sde_ws *w, double t0, double dt, size_t ns, double hlast,
   double t = t0;
   for (size_t i0 = 0; i0 < ns && !rc; i0 += SDE_ZBUF) {
     size_t nb = ns - i0 < SDE_ZBUF ? ns - i0 : SDE_ZBUF;
-    latens_rng_fill_normal(r, z, nb, 0.0, 1.0);
+    sde_normals_fill(r, z, nb);
     /* the span's last step (of hlast) is the chunk's last when the chunk ends the span */
     const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX;
     if (kind != SDE_BUILTIN_NONE) {
@@ -299,7 +300,7 @@ static int em_steps_1d(sde_ws *w, double t0, double dt, size_t ns, double hlast,
 }
 
 int sde_em_steps(sde_ws *w, double t0, double dt, size_t ns, double hlast, double *x,
-                 latens_rng *r, double *wacc, latens_sde_stats *st) {
+                 const sde_normals *r, double *wacc, latens_sde_stats *st) {
   const size_t d = w->d, m = w->m;
   if (d == 1 && m == 1) {
     int s = em_steps_1d(w, t0, dt, ns, hlast, x, r, wacc);
@@ -312,7 +313,7 @@ int sde_em_steps(sde_ws *w, double t0, double dt, size_t ns, double hlast, doubl
   const double sdt = sqrt(dt);
   for (size_t i0 = 0; i0 < ns; i0 += per) {
     size_t nb = ns - i0 < per ? ns - i0 : per;
-    latens_rng_fill_normal(r, z, nb * m, 0.0, 1.0);
+    sde_normals_fill(r, z, nb * m);
     for (size_t i = 0; i < nb; i++) {
       size_t step = i0 + i;
       double h = step + 1 < ns ? dt : hlast, sh = step + 1 < ns ? sdt : sqrt(hlast);
@@ -405,7 +406,7 @@ static inline __attribute__((always_inline)) void sri_group(sde_builtin_kind kin
                                                             const double *p, double *zbuf,
                                                             double dt, size_t ns, double hlast,
                                                             double *const *x,
-                                                            latens_rng *const *r,
+                                                            const sde_normals *r,
                                                             double *const *wacc) {
   const size_t np = 4 * (size_t)nv, per = SDE_ZBUF / (2 * np); /* steps per bulk draw */
   const double *zq[8];
@@ -420,7 +421,7 @@ static inline __attribute__((always_inline)) void sri_group(sde_builtin_kind kin
     const size_t nb = ns - i0 < per ? ns - i0 : per;
     const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
     for (size_t q = 0; q < np; q++)
-      latens_rng_fill_normal(r[q], zbuf + q * 2 * per, 2 * nb, 0.0, 1.0);
+      sde_normals_fill(&r[q], zbuf + q * 2 * per, 2 * nb);
     switch (kind) { /* constant kinds: each case its own specialised loop */
     case SDE_BUILTIN_GBM:
       sri_run(SDE_BUILTIN_GBM, nv, p, zq, 0, nmain, dt, xs, ws);
@@ -442,7 +443,7 @@ static inline __attribute__((always_inline)) void sri_group(sde_builtin_kind kin
 /* 8 paths (nv = 2) or 4 (nv = 1), for baseline x86-64 and for AVX2. */
 static void sri_group_base(sde_builtin_kind kind, int nv, const double *p, double *zbuf,
                            double dt, size_t ns, double hlast, double *const *x,
-                           latens_rng *const *r, double *const *wacc) {
+                           const sde_normals *r, double *const *wacc) {
   if (nv == 2) sri_group(kind, 2, p, zbuf, dt, ns, hlast, x, r, wacc);
   else sri_group(kind, 1, p, zbuf, dt, ns, hlast, x, r, wacc);
 }
@@ -451,7 +452,7 @@ __attribute__((target("avx2"))) static void sri_group_avx2(sde_builtin_kind kind
                                                            const double *p, double *zbuf,
                                                            double dt, size_t ns, double hlast,
                                                            double *const *x,
-                                                           latens_rng *const *r,
+                                                           const sde_normals *r,
                                                            double *const *wacc) {
   if (nv == 2) sri_group(kind, 2, p, zbuf, dt, ns, hlast, x, r, wacc);
   else sri_group(kind, 1, p, zbuf, dt, ns, hlast, x, r, wacc);
@@ -459,7 +460,7 @@ __attribute__((target("avx2"))) static void sri_group_avx2(sde_builtin_kind kind
 #endif
 
 int sde_sri_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast, size_t np,
-                        double *const *x, latens_rng *const *r, double *const *wacc,
+                        double *const *x, const sde_normals *r, double *const *wacc,
                         latens_sde_stats *st) {
   (void)t0; /* the built-in models are autonomous */
   const sde_builtin_kind kind = sde_builtin_of(w->model);

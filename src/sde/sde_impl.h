@@ -5,6 +5,26 @@
 #include "../core/internal.h"
 #include <latens/sde.h>
 
+/* Where a path's normals come from: its Philox stream or, with options.rng = FAST, its
+ * xoshiro stream (exactly one pointer set).  One type for both so the step kernels stay one
+ * code; both fills give exactly the single draws, so bulk and single reads mix freely. */
+typedef struct {
+  latens_rng *philox;
+  latens_rng_fast *fast;
+} sde_normals;
+
+static inline sde_normals sde_normals_philox(latens_rng *r) {
+  return (sde_normals){r, NULL};
+}
+/* n standard normals; the arguments are valid, so the status is always LATENS_OK */
+static inline void sde_normals_fill(const sde_normals *s, double *z, size_t n) {
+  if (s->fast) latens_rng_fast_fill_normal(s->fast, z, n, 0.0, 1.0);
+  else latens_rng_fill_normal(s->philox, z, n, 0.0, 1.0);
+}
+static inline double sde_normals_draw(const sde_normals *s) {
+  return s->fast ? latens_rng_fast_normal(s->fast) : latens_rng_normal(s->philox);
+}
+
 /* A stepper: one model, one scheme, preallocated buffers.  One per thread. */
 typedef struct {
   const latens_sde_model *model;
@@ -39,7 +59,8 @@ LATENS_INTERNAL int sde_step(sde_ws *w, double t, double h, double *x, const dou
 /* Fixed-step Euler-Maruyama (schemes_kernels.c): ns steps from t0, of dt except the last of
  * hlast, drawing m normals per step from r exactly as sde_draw_step does.  m <= SDE_ZBUF. */
 LATENS_INTERNAL int sde_em_steps(sde_ws *w, double t0, double dt, size_t ns, double hlast,
-                                 double *x, latens_rng *r, double *wacc, latens_sde_stats *st);
+                                 double *x, const sde_normals *r, double *wacc,
+                                 latens_sde_stats *st);
 /* Built-in scalar models whose formulas the EM kernel inlines (models.c). */
 typedef enum {
   SDE_BUILTIN_NONE,
@@ -57,12 +78,12 @@ LATENS_INTERNAL int sde_x_finite(const double *x, size_t d, double t);
  * of SDE_GROUP scalar chains).  Never fails. */
 enum { SDE_GROUP = 4, SDE_WIDE = 16 };
 LATENS_INTERNAL int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
-                                       size_t np, double *const *x, latens_rng *const *r,
+                                       size_t np, double *const *x, const sde_normals *r,
                                        double *const *wacc, latens_sde_stats *st);
 /* The same for scheme SRI (SRIW1, step_sri's arithmetic lane by lane), np a multiple of
  * SDE_GROUP: four paths per vector (AVX2 where the CPU has it).  Never fails. */
 LATENS_INTERNAL int sde_sri_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
-                                        size_t np, double *const *x, latens_rng *const *r,
+                                        size_t np, double *const *x, const sde_normals *r,
                                         double *const *wacc, latens_sde_stats *st);
 /* Drift and diffusion through whichever callbacks exist; count them in w. */
 LATENS_INTERNAL int sde_eval_f(sde_ws *w, double t, const double *x, double *f);
@@ -72,14 +93,15 @@ LATENS_INTERNAL int sde_eval_fg(sde_ws *w, double t, const double *x, double *f,
 LATENS_INTERNAL int sde_callback_failed(int rc, const char *what, double t);
 
 /* Draw one step's increments (m of dW, and m of dZ when dz != NULL) of step h. */
-LATENS_INTERNAL void sde_draw_step(latens_rng *r, size_t m, double h, double *dw, double *dz);
+LATENS_INTERNAL void sde_draw_step(const sde_normals *r, size_t m, double h, double *dw,
+                                   double *dz);
 LATENS_INTERNAL void sde_scale_step(const double *z, size_t m, double h, double *dw, double *dz);
 
 /* Advance one path over the output grid (fixed steps), from t[k0] to t[k1] writing X and W
  * columns k0+1..k1 (X, W column pointers at stride ldx, ldw; W may be NULL; wacc m values of
  * running W). */
 LATENS_INTERNAL int sde_fixed_span(sde_ws *w, const double *t, size_t k0, size_t k1, double *x,
-                                   latens_rng *r, double *dw, double *dz, double *wacc,
+                                   const sde_normals *r, double *dw, double *dz, double *wacc,
                                    double *X, size_t ldx, double *W, size_t ldw,
                                    latens_sde_stats *st);
 

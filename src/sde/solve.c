@@ -18,6 +18,18 @@ int latens_sde_scheme_from_name(const char *name) {
   return -1;
 }
 
+static const char *const rng_names[] = {"philox", "fast"};
+
+const char *latens_sde_rng_name(latens_sde_rng r) {
+  return (unsigned)r <= LATENS_SDE_RNG_FAST ? rng_names[r] : NULL;
+}
+
+int latens_sde_rng_from_name(const char *name) {
+  for (int i = 0; name && i <= LATENS_SDE_RNG_FAST; i++)
+    if (!strcmp(name, rng_names[i])) return i;
+  return -1;
+}
+
 void latens_sde_options_default(latens_sde_options *o) {
   if (!o) return;
   memset(o, 0, sizeof *o);
@@ -30,6 +42,7 @@ void latens_sde_options_default(latens_sde_options *o) {
   o->max_steps = 10000000;
   o->newton_tol = 1e-10;
   o->newton_maxiter = 20;
+  o->rng = LATENS_SDE_RNG_PHILOX;
 }
 
 void sde_stats_clear(latens_sde_stats *st) {
@@ -51,12 +64,12 @@ void sde_stats_step(latens_sde_stats *st, double h) {
 }
 
 /* dZ = I_(1,0) = h/2 (dW + dV/sqrt 3) with dV ~ N(0, h) independent of dW. */
-void sde_draw_step(latens_rng *r, size_t m, double h, double *dw, double *dz) {
+void sde_draw_step(const sde_normals *r, size_t m, double h, double *dw, double *dz) {
   double sh = sqrt(h);
-  for (size_t k = 0; k < m; k++) dw[k] = sh * latens_rng_normal(r);
+  for (size_t k = 0; k < m; k++) dw[k] = sh * sde_normals_draw(r);
   if (dz)
     for (size_t k = 0; k < m; k++)
-      dz[k] = 0.5 * h * (dw[k] + sh * latens_rng_normal(r) * 0.57735026918962576451);
+      dz[k] = 0.5 * h * (dw[k] + sh * sde_normals_draw(r) * 0.57735026918962576451);
 }
 
 /* sde_draw_step from normals already drawn: z[0..m) for dW, z[m..2m) for dZ. */
@@ -75,7 +88,8 @@ int latens_sde_brownian_draw(latens_rng *rng, size_t m, size_t n, double h, doub
   if (ldw < m) LATENS_ERRORF(LATENS_EINVAL, "latens_sde_brownian_draw: ldw %zu < m %zu", ldw, m);
   if (!(h > 0) || !isfinite(h))
     LATENS_ERRORF(LATENS_EDOM, "latens_sde_brownian_draw: step h = %g must be finite and > 0", h);
-  for (size_t j = 0; j < n; j++) sde_draw_step(rng, m, h, dW + j * ldw, dZ ? dZ + j * ldw : NULL);
+  const sde_normals src = sde_normals_philox(rng);
+  for (size_t j = 0; j < n; j++) sde_draw_step(&src, m, h, dW + j * ldw, dZ ? dZ + j * ldw : NULL);
   return LATENS_OK;
 }
 
@@ -161,9 +175,9 @@ int latens_sde_solve_increments(const latens_sde_model *md, const latens_sde_opt
   return s;
 }
 
-int sde_fixed_span(sde_ws *w, const double *t, size_t k0, size_t k1, double *x, latens_rng *r,
-                   double *dw, double *dz, double *wacc, double *X, size_t ldx, double *W,
-                   size_t ldw, latens_sde_stats *st) {
+int sde_fixed_span(sde_ws *w, const double *t, size_t k0, size_t k1, double *x,
+                   const sde_normals *r, double *dw, double *dz, double *wacc, double *X,
+                   size_t ldx, double *W, size_t ldw, latens_sde_stats *st) {
   const double dt = w->opt->dt;
   const size_t d = w->d, m = w->m;
   for (size_t k = k0; k < k1; k++) {
@@ -190,7 +204,7 @@ int sde_fixed_span(sde_ws *w, const double *t, size_t k0, size_t k1, double *x, 
       } else {
         if (!avail) {
           avail = ns - i < per ? ns - i : per;
-          latens_rng_fill_normal(r, w->zbuf, avail * nz, 0.0, 1.0);
+          sde_normals_fill(r, w->zbuf, avail * nz);
           z = w->zbuf;
         }
         sde_scale_step(z, m, h, dw, dz);
@@ -239,6 +253,12 @@ int latens_sde_solve(const latens_sde_model *md, const latens_sde_options *opt, 
   int need_dz = 0, s = sde_grid_check(fn, md, opt, x0, t, nt, &need_dz);
   if (s) return s;
   if (!rng) LATENS_ERRORF(LATENS_EINVAL, "%s: rng is NULL", fn);
+  /* a caller's latens_rng cannot name a fast stream: refusing beats silently drawing Philox
+   * normals for options that ask for the other generator */
+  if (opt->rng == LATENS_SDE_RNG_FAST)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: rng = fast applies to latens_sde_ensemble and "
+                  "latens_sde_ensemble_summary (streams (seed, p)); one path from the caller's "
+                  "latens_rng needs rng = philox", fn);
   if ((s = latens_check_mat(fn, "X", X, md->d, nt))) return s;
   if (W && (s = latens_check_mat(fn, "W", W, md->m, nt))) return s;
   size_t d = md->d, m = md->m;
@@ -256,8 +276,9 @@ int latens_sde_solve(const latens_sde_model *md, const latens_sde_options *opt, 
     memcpy(X->data, x, d * sizeof *x);
     if (W) memset(W->data, 0, m * sizeof *W->data);
     if (!a) {
-      s = sde_fixed_span(&w, t, 0, nt - 1, x, rng, dw, need_dz ? dz : NULL, wacc, X->data, X->ld,
-                         W ? W->data : NULL, W ? W->ld : 0, &st);
+      const sde_normals src = sde_normals_philox(rng);
+      s = sde_fixed_span(&w, t, 0, nt - 1, x, &src, dw, need_dz ? dz : NULL, wacc, X->data,
+                         X->ld, W ? W->data : NULL, W ? W->ld : 0, &st);
     } else {
       for (size_t k = 0; k + 1 < nt && !s; k++) {
         s = sde_adapt_span(a, &w, k, x, wacc, &st);

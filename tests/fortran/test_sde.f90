@@ -107,6 +107,16 @@ program test_sde
   opt%threads = 0
   print '(a,es10.3)', 'callback ensemble, 1 vs 2 threads: max |diff| ', maxval(abs(xc - xf))
   call check(all(xc == xf), 'callback ensemble independent of the thread count')
+  ! The fast streams (opt%rng, the last field of the bind(c) options, so this also checks the
+  ! layout): built-in and Fortran-callback paths agree, and differ from the Philox ones.
+  opt%rng = LATENS_SDE_RNG_FAST
+  call latens_sde_ensemble(builtin, t, seed, xb, opt)
+  call latens_sde_ensemble(fmodel, t, seed, xf, opt)
+  opt%rng = LATENS_SDE_RNG_PHILOX
+  call latens_sde_ensemble(builtin, t, seed, xc, opt)
+  diff = maxval(abs(xf - xb) / max(1d0, abs(xb)))
+  print '(a,es10.3)', 'rng fast: Fortran callbacks vs built-in gbm, max rel diff ', diff
+  call check(diff <= 1d-12 .and. any(xb /= xc), 'fast-stream paths agree and differ from Philox')
   opt%scheme = LATENS_SDE_EM
   call r1%init(7_c_int64_t, 3_c_int64_t)
   call r2%init(7_c_int64_t, 3_c_int64_t)

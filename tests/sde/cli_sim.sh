@@ -37,6 +37,24 @@ expect 0 "adaptive --json" -- sim --model gbm --scheme sri --adaptive --tol 1e-3
 contains "$tmp/out" '"adaptive":true' "json adaptive flag"
 contains "$tmp/out" '"rejected":' "json rejected count"
 
+# --rng fast: the JSON says so; thread-count independent; different paths from Philox; the OU
+# law at t = 1 (closed form, as above) within 5 standard errors; no adaptive steps.
+expect 0 "rng fast --json" -- sim --model gbm --rng fast --paths 4 --json --out-dt 0.5
+contains "$tmp/out" '"rng":"fast"' "json rng"
+expect 0 "rng fast, threads 1" -- sim --model double-well --rng fast --paths 40 --dt 0.01 --out-dt 0.5 --threads 1 -o "$tmp/a.csv"
+expect 0 "rng fast, threads 2" -- sim --model double-well --rng fast --paths 40 --dt 0.01 --out-dt 0.5 --threads 2 -o "$tmp/b.csv"
+expect 0 "rng philox" -- sim --model double-well --paths 40 --dt 0.01 --out-dt 0.5 -o "$tmp/c.csv"
+if cmp -s "$tmp/a.csv" "$tmp/b.csv" && ! cmp -s "$tmp/a.csv" "$tmp/c.csv"; then ok
+else bad "rng fast: paths depend on --threads, or equal the Philox paths"; fi
+expect 0 "ou --summary --rng fast" -- sim --model ou --params theta=2,mu=0.5,sigma=0.8 --rng fast --scheme sra --dt 0.01 --out-dt 1 --paths 4000 --summary
+if awk -F, 'NR == 3 { m = 0.5 + 0.5 * exp(-2); v = 0.64 * (1 - exp(-4)) / 4;
+              dm = $2 - m; if (dm < 0) dm = -dm; dv = $3 - v; if (dv < 0) dv = -dv;
+              exit !($1 == 1 && dm < 5 * sqrt(v / 4000) && dv < 5 * v * sqrt(2 / 3999)) }' "$tmp/out"; then ok
+else bad "ou summary with --rng fast differs from the closed form: $(cat "$tmp/out")"; fi
+expect 2 "adaptive --rng fast" -- sim --model gbm --scheme sri --adaptive --rng fast
+contains "$tmp/err" "philox" "adaptive + fast explained"
+expect 2 "unknown rng" -- sim --model gbm --rng mt19937
+
 # Errors: one line, exit 2.
 expect 2 "no model" -- sim --paths 2
 expect 2 "unknown model" -- sim --model nosuch

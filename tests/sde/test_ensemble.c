@@ -442,11 +442,9 @@ START_TEST(test_builtin_kernel_equals_callbacks) {
     ck_assert_int_eq(latens_sde_ensemble(tw, &o, NULL, t, 4, NP, 3, Y, V, &sb, NULL), LATENS_OK);
     for (int th = 1; th <= 2; th++) {
       o.threads = th;
-      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, &sa, NULL),
-                       LATENS_OK);
-      ck_assert_msg(memcmp(X->data, Y->data, 4 * NP * sizeof(double)) == 0, "%s %d x",
-                    names[c % 3], c / 3);
-      ck_assert_msg(memcmp(W->data, V->data, 4 * NP * sizeof(double)) == 0, "%s %d W",
+      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, &sa, NULL), LATENS_OK);
+      const size_t nb = 4 * NP * sizeof(double);
+      ck_assert_msg(!memcmp(X->data, Y->data, nb) && !memcmp(W->data, V->data, nb), "%s %d",
                     names[c % 3], c / 3);
       ck_assert(sa.steps == sb.steps && sa.f_evals == sb.f_evals && sa.g_evals == sb.g_evals);
       ck_assert(sa.min_step == sb.min_step && sa.max_step == sb.max_step);
@@ -479,6 +477,303 @@ START_TEST(test_builtin_kernel_equals_callbacks) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ options.rng = FAST */
+
+static latens_sde_options fast_opts(latens_sde_scheme s, double dt) {
+  latens_sde_options o = opts(s, dt);
+  o.rng = LATENS_SDE_RNG_FAST;
+  return o;
+}
+
+START_TEST(test_fast_kernel_equals_callbacks) {
+  /* Oracle: with rng = FAST, bitwise equality with the same model through user callbacks
+   * (the general per-step path, one path at a time), for EM and SRI, so the group kernels
+   * read each path's fast stream exactly as the general path does.  23 paths as in
+   * test_builtin_kernel_equals_callbacks: EM runs a unit of 16, a group of 4 and 3 single
+   * paths, SRI groups of 8, 8 and 4 and 3 single paths; spans of 210, 455 and 35 steps cross
+   * the bulk-draw chunks and end in a short step.  Threads 1 and 2 (units on either thread,
+   * each thread's fast-stream slots reused). */
+  enum { NP = 23 };
+  const char *names[3] = {"gbm", "double-well", "ou"};
+  for (int c = 0; c < 6; c++) {
+    latens_sde_model *md = latens_sde_model_builtin(names[c % 3], NULL, 0);
+    latens_sde_model *tw = latens_sde_model_builtin(names[c % 3], NULL, 0);
+    if (c % 3 == 1) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
+    else tw->both = c % 3 ? user_ou : user_gbm;
+    latens_sde_options o = fast_opts(c < 3 ? LATENS_SDE_EM : LATENS_SDE_SRI, 1.0 / 700);
+    double t[4] = {0, 0.3, 0.95, 1.0};
+    latens_mat *X = latens_mat_alloc(4, NP), *Y = latens_mat_alloc(4, NP);
+    latens_mat *W = latens_mat_alloc(4, NP), *V = latens_mat_alloc(4, NP);
+    latens_sde_stats sa, sb;
+    ck_assert_int_eq(latens_sde_ensemble(tw, &o, NULL, t, 4, NP, 3, Y, V, &sb, NULL), LATENS_OK);
+    for (int th = 1; th <= 2; th++) {
+      o.threads = th;
+      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, &sa, NULL), LATENS_OK);
+      const size_t nb = 4 * NP * sizeof(double);
+      ck_assert_msg(!memcmp(X->data, Y->data, nb) && !memcmp(W->data, V->data, nb), "%s %d",
+                    names[c % 3], c / 3);
+      ck_assert(sa.steps == sb.steps && sa.f_evals == sb.f_evals && sa.g_evals == sb.g_evals);
+    }
+    /* the option is honoured: the Philox ensemble of the same seed is another one */
+    o.rng = LATENS_SDE_RNG_PHILOX;
+    ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, NULL, NULL), LATENS_OK);
+    ck_assert(LATENS_MAT(X, 3, 0) != LATENS_MAT(Y, 3, 0));
+    latens_mat_free(X), latens_mat_free(Y), latens_mat_free(W), latens_mat_free(V);
+    latens_sde_model_free(md), latens_sde_model_free(tw);
+  }
+}
+END_TEST
+
+START_TEST(test_fast_grids_threads) {
+  /* Oracle: a path is a function of its stream alone, not of the output grid (which sets
+   * where the bulk draws are cut) nor of the thread count.  With dt = 2^-9 and grid times on
+   * multiples of dt every step is exactly dt, so the grids {0, 2}, {0, 153/512, 1, 1.5, 2} and
+   * {0, 1/512, 3/512, 1001/512, 2} must give bitwise the same W(2) and x(2) (and x(1) for 1
+   * and 3 threads).  EM and SRI on double-well (group kernels, 16 + 4 + 1 paths) and EM on a
+   * callback model (the 1-d path loop). */
+  enum { NP = 21 };
+  const double h = 1.0 / 512;
+  const double g1[2] = {0, 2}, g2[5] = {0, 153 * h, 1, 1.5, 2}, g3[5] = {0, h, 3 * h, 1001 * h, 2};
+  const double *g[3] = {g1, g2, g3};
+  const size_t ng[3] = {2, 5, 5};
+  for (int c = 0; c < 3; c++) {
+    latens_sde_model *md = latens_sde_model_builtin("double-well", NULL, 0);
+    if (c == 2) md->drift = user_dw_f, md->diffusion = user_dw_g;
+    latens_sde_options o = fast_opts(c == 1 ? LATENS_SDE_SRI : LATENS_SDE_EM, h);
+    double ref_x[NP], ref_w[NP], ref_1[NP];
+    int bad = 0;
+    for (int k = 0; k < 3; k++)
+      for (int th = 1; th <= 3; th += 2) {
+        latens_mat *W, *X = run(md, o, g[k], ng[k], NP, th, &W);
+        const size_t last = ng[k] - 1;
+        for (size_t p = 0; p < NP; p++) {
+          if (k == 0 && th == 1) /* the reference: grid {0, 2}, one thread */
+            ref_x[p] = LATENS_MAT(X, last, p), ref_w[p] = LATENS_MAT(W, last, p);
+          bad += LATENS_MAT(X, last, p) != ref_x[p] || LATENS_MAT(W, last, p) != ref_w[p];
+          if (k == 1 && th == 1) ref_1[p] = LATENS_MAT(X, 2, p); /* t = 1 */
+          if (k == 1 && th == 3) bad += LATENS_MAT(X, 2, p) != ref_1[p];
+        }
+        latens_mat_free(X), latens_mat_free(W);
+      }
+    ck_assert_msg(bad == 0, "case %d: %d values differ between grids or thread counts", c, bad);
+    latens_sde_model_free(md);
+  }
+}
+END_TEST
+
+/* A nonlinear, time-dependent callback model: f = sin(t) - x^3, g = theta (1 + x^2 / 4). */
+static int hand_fg(double t, const double *x, const double *p, void *u, double *f, double *g) {
+  (void)u;
+  if (f) f[0] = sin(t) - x[0] * x[0] * x[0];
+  if (g) g[0] = p[0] * (1 + x[0] * x[0] / 4);
+  return 0;
+}
+
+START_TEST(test_fast_hand_loop) {
+  /* Oracle (independent re-implementation of the wiring): path p of the FAST ensemble is
+   * latens_rng_fast_init(seed, p), one latens_rng_fast_normal per step, and the EM step
+   * x += f(t, x) h + g(t, x) (sqrt(h) z) with t = i h, written out here; the kernel's
+   * arithmetic is that expression, so equality is bitwise.  Grid times are multiples of h =
+   * 2^-8 (every step exactly h); spans of 100, 100 and 2400 steps, the last crossing the
+   * bulk draws' 2048-normal chunks. */
+  latens_sde_model *md = latens_sde_model_alloc(1, 1, LATENS_SDE_NOISE_DIAGONAL, 1);
+  md->both = hand_fg, md->theta[0] = 0.7, md->x0[0] = 0.3;
+  const double h = 1.0 / 256;
+  double t[4] = {0, 100 * h, 200 * h, 2600 * h};
+  enum { NP = 5 };
+  latens_sde_options o = fast_opts(LATENS_SDE_EM, h);
+  latens_mat *W, *X = run(md, o, t, 4, NP, 2, &W);
+  int bad = 0;
+  for (size_t p = 0; p < NP; p++) {
+    latens_rng_fast r;
+    ck_assert_int_eq(latens_rng_fast_init(&r, 42, p), LATENS_OK);
+    double x = 0.3, w = 0, f, g;
+    size_t k = 1;
+    for (int i = 0; i < 2600; i++) {
+      const double dw = latens_rng_fast_normal(&r) * sqrt(h);
+      hand_fg(i * h, &x, md->theta, NULL, &f, &g);
+      x += f * h + g * dw;
+      w += dw;
+      if ((i + 1) * h == t[k]) {
+        bad += x != LATENS_MAT(X, k, p) || w != LATENS_MAT(W, k, p);
+        k++;
+      }
+    }
+    ck_assert(k == 4);
+  }
+  ck_assert_int_eq(bad, 0);
+  latens_mat_free(X), latens_mat_free(W);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+/* Stratonovich gbm (for HEUN). */
+static latens_sde_model *strat_gbm(void) {
+  latens_sde_model *md = latens_sde_model_builtin("gbm", NULL, 0);
+  md->calculus = LATENS_SDE_STRATONOVICH;
+  return md;
+}
+
+START_TEST(test_fast_every_scheme) {
+  /* Oracle: latens_sde_solve_increments on increments built here from the fast stream
+   * (seed, p) by sde_draw_step's rule (per step m normals for dW = sqrt(h) z, then, for SRI
+   * and SRA, m for dZ = h (dW + sqrt(h) z' / sqrt 3) / 2), so every scheme's general path
+   * and the single-draw route (m = 1100 with dZ: 2200 normals a step, more than a bulk
+   * draw holds) read the fast stream in order.  Same step function on the same increments:
+   * bitwise, except EM, whose kernel adds f h + g dW where step_em adds f h and g dW in
+   * turn (1e-12 relative, as test_bulk_draws_equal_increments).  8 steps of 1/8. */
+  enum { NS = 8, NP = 3 };
+  const double h = 0.125;
+  latens_mat *A = latens_mat_alloc(1, 1), *G = latens_mat_alloc(1, 1100);
+  A->data[0] = -0.5;
+  for (size_t q = 0; q < 1100; q++) G->data[q] = 0.01 * (double)(q % 5);
+  latens_sde_model *lv = latens_sde_model_builtin("lotka-volterra", NULL, 0);
+  latens_sde_model *mds[6] = {lv, lv, latens_sde_model_builtin("lorenz", NULL, 0),
+                              latens_sde_model_builtin("additive", NULL, 0), strat_gbm(),
+                              latens_sde_model_linear_alloc(A, NULL, G)};
+  const latens_sde_scheme sch[7] = {LATENS_SDE_EM,  LATENS_SDE_MILSTEIN, LATENS_SDE_SRI,
+                                    LATENS_SDE_SRA, LATENS_SDE_HEUN,     LATENS_SDE_SRA,
+                                    LATENS_SDE_IMPLICIT_EM};
+  double *dW = malloc(1100 * NS * sizeof *dW), *dZ = malloc(1100 * NS * sizeof *dZ);
+  for (int c = 0; c < 7; c++) {
+    latens_sde_model *md = c < 6 ? mds[c] : lv;
+    const size_t d = md->d, m = md->m;
+    const int need_dz = sch[c] == LATENS_SDE_SRI || sch[c] == LATENS_SDE_SRA;
+    latens_sde_options o = fast_opts(sch[c], h);
+    double t[3] = {0, 3 * h, NS * h}, xe[3];
+    latens_mat *X = latens_mat_alloc(3 * d, NP);
+    int bad = latens_sde_ensemble(md, &o, NULL, t, 3, NP, 9, X, NULL, NULL, NULL) != LATENS_OK;
+    for (size_t p = 0; p < NP; p++) {
+      latens_rng_fast r;
+      latens_rng_fast_init(&r, 9, p);
+      for (int j = 0; j < NS; j++) {
+        double *w = dW + (size_t)j * m, *z = dZ + (size_t)j * m;
+        for (size_t q = 0; q < m; q++) w[q] = sqrt(h) * latens_rng_fast_normal(&r);
+        for (size_t q = 0; need_dz && q < m; q++)
+          z[q] = 0.5 * h * (w[q] + sqrt(h) * latens_rng_fast_normal(&r) * 0.57735026918962576451);
+      }
+      bad += latens_sde_solve_increments(md, &o, 0, NULL, NS, h, dW, need_dz ? dZ : NULL, m,
+                                         NULL, xe, NULL) != LATENS_OK;
+      for (size_t i = 0; i < d; i++) {
+        const double v = LATENS_MAT(X, 2 * d + i, p);
+        bad += c == 0 ? !(fabs(v - xe[i]) <= 1e-12 * fabs(xe[i])) : v != xe[i];
+      }
+    }
+    ck_assert_msg(bad == 0, "case %d (%s, d %zu, m %zu): %d values differ", c,
+                  latens_sde_scheme_name(sch[c]), d, m, bad);
+    latens_mat_free(X);
+  }
+  for (int c = 1; c < 6; c++) latens_sde_model_free(mds[c]);
+  latens_mat_free(A), latens_mat_free(G);
+  free(dW), free(dZ);
+}
+END_TEST
+
+START_TEST(test_fast_ou_moments) {
+  /* Oracle: OU closed form (test_ou_moments) at t = 1: E X = mu + (x0 - mu) e^{-theta},
+   * Var X = sigma^2 (1 - e^{-2 theta}) / (2 theta), with rng = FAST, for EM (group kernels)
+   * and SRI.  Bounds: 5 standard errors of the mean (sd / sqrt n) and of the variance
+   * (var sqrt(2 / (n - 1))).  EM's bias at dt = 1/512 (the recursion's own moments:
+   * (1 - theta dt)^512 against e^{-2}; sigma^2 dt sum (1 - theta dt)^{2i}) is -2.6e-4 in
+   * the mean and 3.3e-4 in the variance, 0.1 and 0.2 standard errors.  Measured over seeds
+   * 1..20 (EM and SRI): |z| of the mean at most 3.1, of the variance at most 2.4. */
+  int n = test_under_valgrind() ? 400 : 20000;
+  double th[3] = {2.0, 0.5, 0.8}, t[2] = {0, 1};
+  latens_sde_model *md = latens_sde_model_builtin("ou", th, 3);
+  const double m = 0.5 + (1 - 0.5) * exp(-2.0), v = 0.64 * (1 - exp(-4.0)) / 4;
+  latens_mat *mean = latens_mat_alloc(1, 2), *var = latens_mat_alloc(1, 2);
+  for (int c = 0; c < 2; c++) {
+    latens_sde_options o = fast_opts(c ? LATENS_SDE_SRI : LATENS_SDE_EM, 1.0 / 512);
+    ck_assert_int_eq(latens_sde_ensemble_summary(md, &o, NULL, t, 2, (size_t)n, 7, NULL, 0, mean,
+                                                 var, NULL, NULL, NULL), LATENS_OK);
+    const double zm = (LATENS_MAT(mean, 0, 1) - m) / sqrt(v / n);
+    const double zv = (LATENS_MAT(var, 0, 1) - v) / (v * sqrt(2.0 / (n - 1)));
+    ck_assert_msg(fabs(zm) < 5 && fabs(zv) < 5, "%s: mean z %g, variance z %g", c ? "sri" : "em",
+                  zm, zv);
+  }
+  latens_mat_free(mean), latens_mat_free(var);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_fast_refused) {
+  /* rng outside {philox, fast}, FAST with adaptive steps (every entry point), and FAST for a
+   * single solve from the caller's latens_rng: LATENS_EINVAL with the cause named.
+   * latens_sde_solve_increments draws nothing and ignores the option: the same x(1). */
+  latens_sde_model *md = latens_sde_model_builtin("gbm", NULL, 0);
+  double t[2] = {0, 1}, xa, xb, dW[4] = {0.1, -0.2, 0.3, 0.05}, dZ[4] = {0.01, 0, -0.02, 0.01};
+  latens_mat *X = latens_mat_alloc(2, 4), *mean = latens_mat_alloc(1, 2);
+  latens_sde_options o = fast_opts(LATENS_SDE_SRI, 0.25);
+  const char *why = NULL;
+  o.adaptive = 1;
+  ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 2, 4, 1, X, NULL, NULL, NULL),
+                   LATENS_EINVAL);
+  ck_assert_int_eq(latens_last_error(&why), LATENS_EINVAL);
+  ck_assert_msg(strstr(why, "adaptive") && strstr(why, "philox"), "%s", why);
+  ck_assert_int_eq(latens_sde_ensemble_summary(md, &o, NULL, t, 2, 4, 1, NULL, 0, mean, NULL,
+                                               NULL, NULL, NULL), LATENS_EINVAL);
+  latens_rng r;
+  latens_rng_init(&r, 1, 0);
+  ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, 2, &r, X, NULL, NULL), LATENS_EINVAL);
+  o.adaptive = 0;
+  ck_assert_int_eq(latens_sde_solve(md, &o, NULL, t, 2, &r, X, NULL, NULL), LATENS_EINVAL);
+  ck_assert_int_eq(latens_last_error(&why), LATENS_EINVAL);
+  ck_assert_msg(strstr(why, "latens_sde_ensemble"), "%s", why);
+  int sa = latens_sde_solve_increments(md, &o, 0, NULL, 4, 0.25, dW, dZ, 1, NULL, &xa, NULL);
+  o.rng = LATENS_SDE_RNG_PHILOX;
+  int sb = latens_sde_solve_increments(md, &o, 0, NULL, 4, 0.25, dW, dZ, 1, NULL, &xb, NULL);
+  ck_assert(sa == LATENS_OK && sb == LATENS_OK && xa == xb);
+  for (int bad = -1; bad <= 2; bad += 3) { /* the option's range */
+    o.rng = bad;
+    const int st = latens_sde_ensemble(md, &o, NULL, t, 2, 4, 1, X, NULL, NULL, NULL);
+    ck_assert_int_eq(st, LATENS_EINVAL);
+  }
+  /* the names the CLI parses, and the default */
+  ck_assert(!strcmp(latens_sde_rng_name(LATENS_SDE_RNG_PHILOX), "philox") &&
+            !strcmp(latens_sde_rng_name(LATENS_SDE_RNG_FAST), "fast") && !latens_sde_rng_name(2));
+  ck_assert(latens_sde_rng_from_name("fast") == LATENS_SDE_RNG_FAST &&
+            latens_sde_rng_from_name("philox") == LATENS_SDE_RNG_PHILOX &&
+            latens_sde_rng_from_name("xoshiro") == -1 && latens_sde_rng_from_name(NULL) == -1);
+  latens_sde_options_default(&o);
+  ck_assert_int_eq(o.rng, LATENS_SDE_RNG_PHILOX);
+  latens_mat_free(X), latens_mat_free(mean);
+  latens_sde_model_free(md);
+}
+END_TEST
+
+START_TEST(test_fast_summary_matches_paths) {
+  /* Oracle: the stored FAST ensemble of the same seed reduced here as summarise does (sum in
+   * path order, / n; prob 0 and 1: the extreme paths), bitwise.  Summaries keep every path's
+   * fast stream between intervals, stored ensembles a few per thread: both must read them
+   * alike.  Group kernels (double-well EM, SRI) and the path loop (callbacks); 2 threads. */
+  enum { NP = 37, NT = 4 };
+  double t[NT] = {0, 0.5, 1.25, 2.0}, prob[2] = {0, 1};
+  for (int c = 0; c < 3; c++) {
+    latens_sde_model *md = latens_sde_model_builtin("double-well", NULL, 0);
+    if (c == 2) md->drift = user_dw_f, md->diffusion = user_dw_g;
+    latens_sde_options o = fast_opts(c == 1 ? LATENS_SDE_SRI : LATENS_SDE_EM, 0.01);
+    o.threads = 2;
+    latens_mat *W, *X = run(md, o, t, NT, NP, 2, &W);
+    latens_mat *mean = latens_mat_alloc(1, NT), *q = latens_mat_alloc(2, NT);
+    ck_assert_int_eq(latens_sde_ensemble_summary(md, &o, NULL, t, NT, NP, 42, prob, 2, mean, NULL,
+                                                 q, NULL, NULL), LATENS_OK);
+    int bad = 0;
+    for (size_t k = 0; k < NT; k++) {
+      double s = 0, lo = INFINITY, hi = -INFINITY;
+      for (size_t p = 0; p < NP; p++) {
+        const double v = LATENS_MAT(X, k, p);
+        s += v, lo = fmin(lo, v), hi = fmax(hi, v);
+      }
+      bad += LATENS_MAT(mean, 0, k) != s / NP || LATENS_MAT(q, 0, k) != lo ||
+             LATENS_MAT(q, 1, k) != hi;
+    }
+    ck_assert_msg(bad == 0, "case %d: %d summaries differ from the stored paths", c, bad);
+    latens_mat_free(X), latens_mat_free(W), latens_mat_free(mean), latens_mat_free(q);
+    latens_sde_model_free(md);
+  }
+}
+END_TEST
+
 Suite *sde_ensemble_suite(void) {
   Suite *s = suite_create("sde_ensemble");
   TCase *tc = tcase_create("ensemble");
@@ -496,6 +791,13 @@ Suite *sde_ensemble_suite(void) {
   tcase_add_test(tc, test_failure_deterministic);
   tcase_add_test(tc, test_bulk_draws_equal_increments);
   tcase_add_test(tc, test_builtin_kernel_equals_callbacks);
+  tcase_add_test(tc, test_fast_kernel_equals_callbacks);
+  tcase_add_test(tc, test_fast_grids_threads);
+  tcase_add_test(tc, test_fast_hand_loop);
+  tcase_add_test(tc, test_fast_every_scheme);
+  tcase_add_test(tc, test_fast_ou_moments);
+  tcase_add_test(tc, test_fast_refused);
+  tcase_add_test(tc, test_fast_summary_matches_paths);
   suite_add_tcase(s, tc);
   return s;
 }

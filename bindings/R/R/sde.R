@@ -54,13 +54,15 @@ sde_simulate <- function(model = "gbm", params = NULL, x0 = NULL, t1 = 1, dt = 1
                          summary = FALSE, brownian = FALSE, drift = NULL, diffusion = NULL,
                          noise = c("diagonal", "scalar", "additive", "general"),
                          noise_dim = NULL, calculus = c("ito", "stratonovich"),
-                         probs = c(0.05, 0.5, 0.95)) {
+                         probs = c(0.05, 0.5, 0.95), rng = c("philox", "fast")) {
   scheme <- match.arg(scheme)
+  rng <- match.arg(rng)
   noise <- match.arg(noise)
   calculus <- match.arg(calculus)
   user <- !is.null(drift) || !is.null(diffusion)
   if (!user) model <- match.arg(model, .sde_builtin_models)
   if (adaptive && !scheme %in% c("sri", "sra")) stop("adaptive = TRUE needs scheme \"sri\" or \"sra\"")
+  if (adaptive && rng == "fast") stop("adaptive = TRUE needs rng = \"philox\"")
   if (brownian && summary) stop("brownian = TRUE returns paths: not with summary = TRUE")
   if (is.null(times)) {
     if (!is.numeric(t1) || length(t1) != 1 || !(t1 > 0)) stop("t1 must be one positive number")
@@ -81,12 +83,13 @@ sde_simulate <- function(model = "gbm", params = NULL, x0 = NULL, t1 = 1, dt = 1
   # interrupt (which leaves no message) from an error.
   if (spec$kind == "r") try(stop("latens: no R error", call. = FALSE), silent = TRUE)
   ctrl <- list(scheme = scheme, dt = as.numeric(dt), adaptive = isTRUE(adaptive),
-               tol = as.numeric(tol))
+               tol = as.numeric(tol), rng = rng)
   r <- .Call(r_sde_simulate, spec, theta, x0, times, as.integer(paths), ctrl, seed,
              isTRUE(summary), isTRUE(brownian), as.numeric(probs))
   d <- r$d; nt <- length(times)
   state <- paste0("x", seq_len(d))
-  out <- list(model = r$name, params = r$params, scheme = scheme, adaptive = isTRUE(adaptive),
+  out <- list(model = r$name, params = r$params, scheme = scheme, rng = rng,
+              adaptive = isTRUE(adaptive),
               t = times, paths = as.integer(paths), seed = seed, steps = r$steps,
               rejected = r$rejected)
   if (summary) {

@@ -252,6 +252,10 @@ static void sim_options(SEXP ctrl, latens_sde_options *o) {
   o->dt = latens_r_double(list_get(ctrl, "dt"), "dt");
   o->adaptive = latens_r_flag(list_get(ctrl, "adaptive"), "adaptive");
   o->abstol = o->reltol = latens_r_double(list_get(ctrl, "tol"), "tol");
+  const char *rn = latens_r_string(list_get(ctrl, "rng"), "rng");
+  int rg = latens_sde_rng_from_name(rn);
+  if (rg < 0) Rf_error("latens: unknown rng '%s' (philox, fast)", rn);
+  o->rng = rg;
 }
 
 /* An R matrix (set into out[k]) and a library view of it; size checked against INT_MAX. */

@@ -32,6 +32,25 @@ for (sc in c("em", "sri")) {
   stopifnot(identical(dim(a$x), c(51L, 1L, 4L)), max(abs(a$x - b$x) / abs(a$x)) <= 1e-12,
             identical(a$W, b$W))
 }
+## ... and on the fast streams (rng = "fast"): built-in and R functions give the same paths,
+##    which differ from the Philox ones; the OU law at t = 1 (mean mu + (x0 - mu) e^-theta,
+##    variance sigma^2 (1 - e^-2 theta) / (2 theta), the closed form) within 5 standard errors
+a <- sde_simulate("gbm", params = c(mu, sigma), x0 = x0, t1 = 0.5, dt = 0.01, paths = 4,
+                  seed = 7, rng = "fast")
+b <- sde_simulate(drift = f, diffusion = g, params = c(mu, sigma), x0 = x0, t1 = 0.5,
+                  dt = 0.01, paths = 4, seed = 7, rng = "fast")
+p <- sde_simulate("gbm", params = c(mu, sigma), x0 = x0, t1 = 0.5, dt = 0.01, paths = 4,
+                  seed = 7)
+stopifnot(a$rng == "fast", max(abs(a$x - b$x) / abs(a$x)) <= 1e-12, !identical(a$x, p$x))
+o <- sde_simulate("ou", params = c(theta = 1, mu = 0.5, sigma = 0.8), x0 = 2, t1 = 1,
+                  dt = 1e-3, times = c(0, 1), paths = 20000, seed = 5, summary = TRUE,
+                  rng = "fast")
+m1 <- 0.5 + 1.5 * exp(-1); v1 <- 0.64 * (1 - exp(-2)) / 2
+stopifnot(abs(o$summary$mean_x1[2] - m1) < 5 * sqrt(v1 / 20000),
+          abs(o$summary$var_x1[2] / v1 - 1) < 5 * sqrt(2 / 20000))
+stopifnot(inherits(try(sde_simulate("gbm", times = c(0, 1), scheme = "sri", adaptive = TRUE,
+                                    rng = "fast"), silent = TRUE), "try-error"))
+
 ## ... and with adaptive SRI on the Brownian tree
 a <- sde_simulate("gbm", params = c(mu, sigma), x0 = x0, times = c(0, 0.25, 1), paths = 3,
                   seed = 3, scheme = "sri", adaptive = TRUE, tol = 1e-3)

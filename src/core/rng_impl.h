@@ -51,7 +51,8 @@ LATENS_EXPORT int latens_rng_fill_normal_kernel(latens_rng *r, double *x, size_t
                                                 double sigma, int kernel);
 
 /* The same for latens_rng_fast_fill_normal: kernel 0 the portable block generator, 1 the
- * AVX2 one (LATENS_EUNIMPL where absent); tests/core/test_rng_fast.c compares them. */
+ * AVX2 one (LATENS_EUNIMPL where absent; another kernel number is LATENS_EINVAL);
+ * tests/core/test_rng_fast.c compares them. */
 LATENS_EXPORT int latens_rng_fast_fill_normal_kernel(latens_rng_fast *r, double *x, size_t n,
                                                      double mu, double sigma, int kernel);
 

@@ -6,7 +6,9 @@
  * banks, lanes or vectors.  It shares only the Philox seed stream (latens_rng, tested in
  * test_rng.c against the Random123 vectors) and the ziggurat tables (rng_ziggurat.h, whose
  * defining equations test_rng.c checks) with the library.  xoshiro128++ itself is pinned by
- * the reference implementation's published outputs.
+ * the reference implementation's published outputs.  Rare cases (an attempt at a layer's
+ * edge, 2^-23 per attempt at random; a wedge uniform next to the layer's chord) are planted
+ * through the struct's documented fields (buf, used, s, aux) in both streams alike.
  *
  * Statistical thresholds: fixed seeds, so each test is deterministic; 5 standard errors
  * (two-sided probability 6e-7 per statistic on a fresh seed) and chi-square critical values at
@@ -210,9 +212,9 @@ END_TEST
 START_TEST(normals_follow_definition) {
   /* Oracle: ref_normal, bitwise, through latens_rng_fast_normal, latens_rng_fast_fill_normal
    * (mu = 0, sigma = 1, and mu + sigma z with the same rounding), and a random mix of every
-   * kind of draw.  200000 normals per stream meet the tail about 50 times (P(|z| > r) =
-   * 2.6e-4) and the wedge about 3000 times: both counts are asserted, so the slow paths are
-   * really compared. */
+   * kind of draw.  The ~300000 normals per stream reach the tail sampler ~75 times and the
+   * wedge test ~4400 times (measured over the seven streams: 528 and 31084); lower bounds on
+   * both are asserted, so the slow paths are really compared. */
   enum { N = 200000 };
   double *x = malloc(N * sizeof *x);
   long tails = 0, wedges = 0;
@@ -321,6 +323,143 @@ START_TEST(attempts_at_the_layer_edges) {
 }
 END_TEST
 
+/* Plant the next main block: generator (h, l)'s next output becomes wb[8 h + l], by choosing
+ * its d word for its a (rotl(a + d, 7) + a = w when d = rotr(w - a, 7) - a), in the
+ * documented state s of latens_rng_fast and in the reference alike.  r->used must be 16.
+ * Returns how many a words differ between the two (the seeding layout, again). */
+static int plant_block(latens_rng_fast *r, ref_stream *f, const uint32_t *wb) {
+  int bad = 0;
+  for (int h = 0; h < 2; h++)
+    for (int l = 0; l < 8; l++) {
+      xo_gen *g = &f->gen[8 * h + l];
+      bad += r->s[h][0][l] != g->a;
+      g->d = r->s[h][3][l] = rotl32(wb[8 * h + l] - g->a, 25) - g->a;
+    }
+  return bad;
+}
+
+/* The edge attempts of attempts_at_the_layer_edges as a list of words (at most 2560). */
+static size_t edge_words(uint32_t *out) {
+  size_t n = 0;
+  for (uint32_t i = 0; i < 256; i++)
+    for (uint32_t sign = 0; sign < 2; sign++) {
+      const uint32_t jb = (uint32_t)((ZIG_K[i] + (UINT64_C(1) << 30) - 1) >> 30);
+      const uint32_t js[5] = {jb ? jb - 1 : 0, jb, jb + 1, 0, (1u << 23) - 1};
+      for (int t = 0; t < 5; t++)
+        if (js[t] < 1u << 23) out[n++] = js[t] << 9 | sign << 8 | i;
+    }
+  return n;
+}
+
+START_TEST(fills_at_the_layer_edges) {
+  /* Oracle: ref_normal, on the edge attempts above planted in main blocks, through the public
+   * fill and each kernel, so the bulk inner-rectangle test meets its bound in every layer,
+   * sign and lane: first each edge attempt alone among attempts accepted at once (j = 1000,
+   * at block position c mod 16), then sixteen edge attempts to a block (several slow paths
+   * in one block, in order).  19 values: the planted block and three from the next; then a
+   * planted tail attempt and the next word check the aux and main positions. */
+  uint32_t words[2560];
+  const size_t nw = edge_words(words), nb = nw + (nw + 15) / 16;
+  latens_rng_fast probe;
+  double x[19];
+  latens_rng_fast_init(&probe, 1, 0);
+  const int avx2 = latens_rng_fast_fill_normal_kernel(&probe, x, 4, 0.0, 1.0, 1) == LATENS_OK;
+  int bad = 0, seeding = 0;
+  for (size_t b = 0; b < nb; b++)
+    for (int mode = -1; mode <= avx2; mode++) {
+      uint32_t wb[16];
+      for (uint32_t q = 0; q < 16; q++)
+        wb[q] = b < nw ? 1000u << 9 | (q & 1) << 8 | (1 + q * 37 % 254)
+                       : words[((b - nw) * 16 + q * 7) % nw];
+      if (b < nw) wb[b % 16] = words[b];
+      latens_rng_fast r;
+      ref_stream f;
+      latens_rng_fast_init(&r, 5, b);
+      ref_init(&f, 5, b);
+      seeding += plant_block(&r, &f, wb);
+      int st = mode < 0 ? latens_rng_fast_fill_normal(&r, x, 19, 0.5, 2.0)
+                        : latens_rng_fast_fill_normal_kernel(&r, x, 19, 0.5, 2.0, mode);
+      bad += st != LATENS_OK;
+      for (int k = 0; k < 19; k++) bad += !same_double(x[k], ref_gauss(&f, 0.5, 2.0));
+      plant_word(&r, &f, ((1u << 23) - 1) << 9);
+      bad += !same_double(latens_rng_fast_normal(&r), ref_normal(&f));
+      bad += latens_rng_fast_uint32(&r) != ref_word(&f);
+    }
+  ck_assert_int_eq(seeding, 0);
+  ck_assert_msg(bad == 0, "%d values or words differ from rng.h at planted edge attempts", bad);
+}
+END_TEST
+
+/* xoshiro128++'s step undone (the step is a bijection of the state).  From the step:
+ * a' = a ^ d ^ b, b' = a ^ b ^ c, c' = a ^ c ^ (b << 9), d' = rotl(d ^ b, 11); so
+ * b' ^ c' = b ^ (b << 9), which x ^ (x << 9) ^ (x << 18) ^ (x << 27) inverts. */
+static void xo_prev(xo_gen *g) {
+  const uint32_t d1 = rotl32(g->d, 21), a = g->a ^ d1, k = g->b ^ g->c;
+  const uint32_t b = k ^ k << 9 ^ k << 18 ^ k << 27;
+  g->c = g->b ^ b ^ a, g->d = d1 ^ b, g->a = a, g->b = b;
+}
+
+/* The aux generator's second next word becomes w1 (the high word of the next aux uniform,
+ * so that uniform lies in [w1 2^-32, (w1 + 1) 2^-32)), in the documented field aux of
+ * latens_rng_fast and in the reference alike: the state one step on is given the d word that
+ * makes w1, then stepped back. */
+static void plant_aux_high(latens_rng_fast *r, ref_stream *f, uint32_t w1) {
+  xo_gen g = f->aux;
+  g.d = rotl32(w1 - g.a, 25) - g.a;
+  xo_prev(&g);
+  f->aux = g;
+  r->aux[0] = g.a, r->aux[1] = g.b, r->aux[2] = g.c, r->aux[3] = g.d;
+}
+
+START_TEST(wedge_decisions_near_the_chord) {
+  /* Oracle: ref_normal, whose wedge test is the definition's y < exp(-x^2/2).  A faster test
+   * may decide first against the chord of the layer, (X[i], F[i]) to (X[i+1], F[i+1]), at u
+   * = t = (X[i] - x) / (X[i] - X[i+1]) (f is concave inside |x| < 1, convex outside), and
+   * only such a shortcut can err, where f meets the chord: so in every layer, at x just
+   * outside the inner rectangle (j = ceil(ZIG_K[i] / 2^30)), mid-layer and at the outer edge
+   * (j = 2^23 - 1), the attempt is planted with its uniform at t, and 1e-9 + 2^-31 either side
+   * (within 2^-32: the planted high word), and the value, a planted tail attempt after it and
+   * the next word must agree.  First, xo_prev against xo_next. */
+  xo_gen g = {0x12345678u, 0x9abcdef0u, 0x0fedcba9u, 0x87654321u}, h = g;
+  xo_next(&h);
+  xo_prev(&h);
+  ck_assert(h.a == g.a && h.b == g.b && h.c == g.c && h.d == g.d);
+  int bad = 0, cases = 0;
+  char first[240] = "";
+  for (uint32_t i = 1; i < 256; i++) {
+    const uint32_t jb = (uint32_t)((ZIG_K[i] + (UINT64_C(1) << 30) - 1) >> 30);
+    const uint32_t js[3] = {jb, (jb + (1u << 23)) / 2, (1u << 23) - 1};
+    const double xi = ZIG_W[i] * 0x1p53, xn = i < 255 ? ZIG_W[i + 1] * 0x1p53 : 0.0;
+    for (int a = 0; a < 3; a++) {
+      const double x = (double)js[a] * (ZIG_W[i] * 0x1p30), t = (xi - x) / (xi - xn);
+      const double us[3] = {t - 1e-9 - 0x1p-31, t, t + 1e-9 + 0x1p-31};
+      for (int b = 0; b < 3; b++) {
+        if (!(us[b] > 0 && us[b] < 1)) continue;
+        latens_rng_fast r;
+        ref_stream f;
+        latens_rng_fast_init(&r, 11, i);
+        ref_init(&f, 11, i);
+        plant_word(&r, &f, js[a] << 9 | i);
+        plant_aux_high(&r, &f, (uint32_t)(us[b] * 0x1p32));
+        const long w0 = f.wedges;
+        double got = latens_rng_fast_normal(&r), want = ref_normal(&f);
+        cases += f.wedges > w0;
+        int differ = !same_double(got, want);
+        plant_word(&r, &f, ((1u << 23) - 1) << 9);
+        differ += !same_double(latens_rng_fast_normal(&r), ref_normal(&f));
+        differ += latens_rng_fast_uint32(&r) != ref_word(&f);
+        if (differ && !bad++)
+          snprintf(first, sizeof first,
+                   "layer %u j %u u ~ %.12f (t %.12f): got %a, want %a (%d of 3 differ)", i,
+                   js[a], us[b], t, got, want, differ);
+      }
+    }
+  }
+  ck_assert_msg(cases > 2000, "only %d planted wedge tests", cases);
+  ck_assert_msg(bad == 0, "%d wedge decisions differ from rng.h; the first: %s", bad, first);
+}
+END_TEST
+
 /* Fill n1 then n2 normals, then draw single normals, on stream t; the number of values (and
  * the next two words) that differ from the reference. */
 static int split_mismatches(uint64_t t, size_t n1, size_t n2, double *x) {
@@ -342,8 +481,8 @@ static int split_mismatches(uint64_t t, size_t n1, size_t n2, double *x) {
 START_TEST(fills_split_anywhere) {
   /* Oracle: ref_stream (itself checked against single draws above).  n1, n2 over 0..40 put
    * the split at every word offset of a block; the large ones cross many blocks and any
-   * internal batch size a bulk generator may use.  Then a word fill: the stream must be left
-   * where the draws leave it. */
+   * internal batch size a bulk generator may use.  Five single normals and two words follow:
+   * the fills must leave the stream where the draws leave it. */
   static const size_t big[] = {255, 256, 257, 1000, 4099, 65537};
   double *x = malloc(65537 * sizeof *x);
   int bad = 0;
@@ -401,8 +540,11 @@ START_TEST(fill_kernels_agree) {
   ck_assert(avx2 == LATENS_OK || avx2 == LATENS_EUNIMPL);
   if (avx2 == LATENS_OK) ck_assert_int_eq(kernel_mismatches(1, x), 0);
   else fprintf(stderr, "rng_fast: AVX2 kernel absent here (LATENS_EUNIMPL), kernel 1 skipped\n");
-  /* the hook's checks are those of the public fill */
+  /* the hook's checks are those of the public fill, and kernels other than 0 and 1 are
+   * refused (as latens_rng_fill_normal_kernel's) */
   latens_clear_error();
+  ck_assert_int_eq(latens_rng_fast_fill_normal_kernel(&r, x, 4, 0.0, 1.0, 2), LATENS_EINVAL);
+  ck_assert_int_eq(latens_rng_fast_fill_normal_kernel(&r, x, 4, 0.0, 1.0, -1), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_fast_fill_normal_kernel(&r, NULL, 4, 0.0, 1.0, 0), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_fast_fill_normal_kernel(&r, x, 4, 0.0, -1.0, 0), LATENS_EDOM);
   ck_assert_int_eq(latens_rng_fast_fill_normal_kernel(&r, x, 4, NAN, 1.0, 0), LATENS_ENOTFINITE);
@@ -575,6 +717,8 @@ Suite *rng_fast_suite(void) {
   tcase_add_test(tc, normals_follow_definition);
   tcase_add_test(tc, tables_23bit);
   tcase_add_test(tc, attempts_at_the_layer_edges);
+  tcase_add_test(tc, fills_at_the_layer_edges);
+  tcase_add_test(tc, wedge_decisions_near_the_chord);
   tcase_add_test(tc, fills_split_anywhere);
   tcase_add_test(tc, fill_kernels_agree);
   tcase_add_test(tc, normal_distribution);

@@ -368,9 +368,11 @@ typedef struct {
   double t0;                    /* time of the prior, <= the first observation time */
   const double *m0, *P0;        /* d and d x d (unused when stationary) */
   int stationary;
-  latens_sde_options solver;    /* PF on nonlinear models: scheme and step (dt) */
+  latens_sde_options solver;    /* PF on nonlinear models: scheme and step (dt); PF fits:
+                                   threads for the re-estimate */
   size_t particles;             /* PF [1000] */
-  uint64_t seed;                /* PF: the stream (common random numbers when fitting) [1] */
+  uint64_t seed;                /* PF: the stream (common random numbers when fitting; the
+                                   fit's re-estimate uses seed + j*golden, j = 1..8) [1] */
   size_t nsamples;              /* SDE matching: Monte Carlo draws per node [16] */
   latens_sde_match_options match;
 } latens_sde_ssm;
@@ -393,15 +395,23 @@ LATENS_EXPORT int latens_sde_ssm_filter(const latens_sde_ssm *s, latens_sde_filt
  * the fit's EKF / UKF, EKF for PF and matching fits) over the estimated parameters; NaN for
  * fixed parameters or when the information is not positive definite. */
 typedef struct {
-  double loglik;      /* the fit method's log-likelihood at the estimate (matching: the
-                         Gaussian log-likelihood used for se) */
-  double objective;   /* what the optimiser maximised (PF: the particle estimate at the
-                         fit's common random numbers; matching: minus the loss, a lower bound
-                         on log p(x) — for the Monte Carlo loss re-estimated at the estimate
-                         with independent draws, since its minimum over the fit's fixed draws
-                         is biased high as a bound) */
-  double objective_se; /* Monte Carlo standard error of objective: 0 when exact (closed-form
-                          matching), NaN when not estimated (mle, pf) */
+  double loglik;      /* the fit method's log-likelihood at the estimate: KALMAN / EKF / UKF
+                         their own; PF the log of the mean of 8 particle likelihood estimates
+                         at the estimate on streams the fit never used (seed +
+                         j*0x9E3779B97F4A7C15, j = 1..8), not the fit's own-stream value,
+                         which is biased high; matching: the Gaussian log-likelihood used for
+                         se */
+  double objective;   /* what the optimiser maximised: KALMAN / EKF / UKF loglik; PF: equal
+                         to loglik (what the fit maximised, re-estimated); matching: minus the
+                         loss, a lower bound on log p(x) — for the Monte Carlo loss
+                         re-estimated at the estimate with independent draws, since its
+                         minimum over the fit's fixed draws is biased high as a bound) */
+  double objective_se; /* Monte Carlo standard error of objective: PF: the standard deviation
+                          of the 8 re-estimated log-likelihoods over sqrt 8, the standard
+                          error of their mean (to first order in their spread also that of
+                          loglik; +Inf when a filter lost all its particles); Monte Carlo
+                          matching: of the 8 -loss estimates; 0 when exact (closed-form
+                          matching); NaN when not estimated (mle) */
   size_t iterations;
   int converged;
   double *se;
@@ -412,7 +422,12 @@ typedef struct {
  * model's domains (r > 0).  KALMAN / EKF / UKF: L-BFGS on central-difference gradients;
  * PF: Nelder-Mead on the particle estimate with the same stream at every call (common random
  * numbers).  The estimate is written to model->theta and s->r.  LATENS_EMAXITER still
- * writes the best point (converged = 0). */
+ * writes the best point (converged = 0).
+ * PF: after the optimiser stops, loglik (= objective) and objective_se are re-estimated at
+ * the estimate by 8 particle filters on fresh streams, run on s->solver.threads OpenMP
+ * threads (0: the default; results do not depend on it).  A re-estimating filter that fails
+ * (other than by losing every particle, which counts as a zero likelihood) leaves the three
+ * NaN and its status is returned, with the estimate written. */
 LATENS_EXPORT int latens_sde_ssm_fit(latens_sde_ssm *s, latens_sde_filter_method method,
                                      const int *fit, const latens_optim_options *opt,
                                      const latens_sde_data *y, latens_sde_ssm_fit_result *res);
@@ -466,7 +481,8 @@ typedef struct {
   latens_optim_options optim;   /* max_iter 5000, gtol 1e-6, else the core defaults */
   latens_sde_match_options match;
   latens_sde_pf_options pf;     /* particles 500 */
-  unsigned long seed;           /* 1; PF only: its common random numbers */
+  unsigned long seed;           /* 1; PF only: its common random numbers (the objective's
+                                   re-estimate uses seed + j*golden, j = 1..8) */
   const double *theta0;         /* NULL: a start from the data's moments */
 } latens_sde_fit_options;
 
@@ -476,16 +492,30 @@ typedef struct {
   double theta[LATENS_SDE_OU_NPARAM];
   double se[LATENS_SDE_OU_NPARAM]; /* standard errors from the observed information of the
                                       Kalman likelihood at theta (NaN when not available) */
-  double loglik;    /* exact Kalman log-likelihood at theta */
-  double objective; /* the method's own: loglik (MLE), -loss (matching: a lower bound),
-                       the particle estimate (PF) */
+  double loglik;    /* exact Kalman log-likelihood at theta (for every method) */
+  double objective; /* the method's own: loglik (MLE), -loss (matching: a lower bound, in
+                       closed form); PF: the log of the mean of 8 particle likelihood
+                       estimates at theta on streams the fit never used (seed +
+                       j*0x9E3779B97F4A7C15, j = 1..8), not the fit's own-stream value at its
+                       optimum, which is biased high (on the Nile series by 0.6 nats on
+                       average over seeds, often above even the MLE's maximum) */
+  double objective_se; /* Monte Carlo standard error of objective: PF: the standard
+                          deviation of the 8 re-estimated log-likelihoods over sqrt 8 (+Inf
+                          when a filter lost all its particles); 0 for MLE and matching
+                          (exact); NaN when not estimated (the fit failed) */
   size_t iterations;
   int converged;
 } latens_sde_fit_result;
 
 /* Fit the OU model to 1-D data.  The data are standardised internally (the optimisers see
  * unit-scale values) and the estimates mapped back, so series in any unit fit alike.
- * LATENS_EMAXITER still fills res with the best point (converged = 0). */
+ * LATENS_EMAXITER still fills res with the best point (converged = 0).
+ * PF: after the simplex stops, objective and objective_se are re-estimated at the estimate
+ * by 8 particle filters (opt->pf, without its progress callback) on fresh streams, on the
+ * default OpenMP team (omp_set_num_threads; results do not depend on it).  A re-estimating
+ * filter that fails (other than by losing every particle, which counts as a zero
+ * likelihood) leaves those two NaN and its status is returned, with theta, se and loglik
+ * written. */
 LATENS_EXPORT int latens_sde_ou_fit(const latens_sde_data *y, const latens_sde_fit_options *opt,
                                     latens_sde_fit_result *res);
 

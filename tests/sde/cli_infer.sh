@@ -5,8 +5,9 @@
 . "${LATENS_SRCDIR:-.}/tests/cli/lib.sh"
 
 nile="$SRC/data/nile.csv"
-num() { # num KEY: the first number after "KEY": in $tmp/out
-  sed -n "s/.*\"$1\":\\([-0-9.e+]*\\).*/\\1/p" "$tmp/out" | head -n 1
+num() { # num KEY: the first number after "KEY": in $tmp/out (the first on the line too:
+  # a greedy sed match would take the last)
+  grep -o "\"$1\":[-0-9.e+]*" "$tmp/out" | head -n 1 | sed 's/^[^:]*://'
 }
 
 # Data: a double-well path (sigma = 0.7) at 101 times, observed exactly (time,x1); the fits

@@ -237,6 +237,7 @@ print.latens_sde_fit <- function(x, ...) {
 summary.latens_sde_fit <- function(object, ...) {
   tab <- cbind(Estimate = object$params, `Std. Error` = object$se)
   structure(list(coefficients = tab, loglik = object$loglik, objective = object$objective,
+                 objective_se = object$objective_se,
                  method = object$method, nobs = object$nobs, iterations = object$iterations,
                  converged = object$converged, AIC = -2 * object$loglik + 8),
             class = "summary.latens_sde_fit")

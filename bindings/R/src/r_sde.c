@@ -386,14 +386,15 @@ static SEXP r_sde_ou_fit(SEXP time, SEXP value, SEXP method, SEXP theta0, SEXP p
   int st = latens_sde_ou_fit(&y, &o, &res);
   if (st && st != LATENS_EMAXITER) latens_r_fail(st); /* no C memory held */
   static const char *const names[] = {"params", "se", "loglik", "objective", "iterations",
-                                      "converged"};
-  SEXP out = PROTECT(latens_r_named_list(6, names));
+                                      "converged", "objective_se"};
+  SEXP out = PROTECT(latens_r_named_list(7, names));
   SET_VECTOR_ELT(out, 0, ou_named(res.theta));
   SET_VECTOR_ELT(out, 1, ou_named(res.se));
   SET_VECTOR_ELT(out, 2, Rf_ScalarReal(res.loglik));
   SET_VECTOR_ELT(out, 3, Rf_ScalarReal(res.objective));
   SET_VECTOR_ELT(out, 4, Rf_ScalarInteger((int)res.iterations));
   SET_VECTOR_ELT(out, 5, Rf_ScalarLogical(res.converged && st == LATENS_OK));
+  SET_VECTOR_ELT(out, 6, Rf_ScalarReal(res.objective_se));
   UNPROTECT(3);
   return out;
 }

@@ -15,6 +15,23 @@ LATENS_INTERNAL int latens_sde_lti_transition(const latens_sde_lti *M, double dt
 /* Compact the observed entries of x (p) into idx (their indices); returns their count. */
 LATENS_INTERNAL size_t latens_sde_observed(const double *x, size_t p, size_t *idx);
 
+/* ---- Re-estimating a particle fit's log-likelihood (infer_rerun.c; why: see there). */
+enum { SDE_PF_NREP = 8 };
+/* The seed of re-estimate j = 0..SDE_PF_NREP-1: seed + (j + 1) golden, never the fit's. */
+static inline uint64_t sde_pf_rerun_seed(uint64_t seed, int j) {
+  return seed + (uint64_t)(j + 1) * UINT64_C(0x9E3779B97F4A7C15);
+}
+/* One re-estimate on the calling thread (stream j): its log-likelihood in *ll, -Inf when
+ * every particle lost its weight (a zero likelihood estimate); on failure a status, with its
+ * message in why. */
+typedef int (*sde_pf_rerun_fn)(void *ctx, int j, double *ll, char *why, size_t nwhy);
+/* run(ctx, j) for j < SDE_PF_NREP on min(threads or the OpenMP default, SDE_PF_NREP) threads
+ * (the values do not depend on the count); *ll the log of the mean likelihood, *se the
+ * standard error of the mean of the logs (+Inf when one is -Inf).  A failing run is reported
+ * again on the calling thread, naming fn and the lowest failing stream. */
+LATENS_INTERNAL int sde_pf_pool(const char *fn, sde_pf_rerun_fn run, void *ctx, int threads,
+                                double *ll, double *se);
+
 /* ---- SDE matching internals shared by match.c (closed form) and match_mc.c (Monte Carlo). */
 struct latens_sde_match {
   size_t n, nl, S, K, T, nq; /* state, L entries, pieces, basis functions, obs, nodes */

@@ -12,9 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 enum { NP = LATENS_SDE_OU_NPARAM };
 
@@ -346,36 +343,31 @@ static int fit_pf(const stdata *d, const latens_sde_fit_options *opt, double *ts
   return s;
 }
 
-/* The simplex minimised minus the log of the particle estimate on one stream, and the
- * estimate at its minimum is biased high as a log-likelihood: the simplex settles where that
- * stream's noise happened to help (a winner's curse).  On the Nile series with 500 particles
- * (seed 1) it read -636.89 against the exact -637.31 at the same point, above even the MLE's
- * maximum -637.04.  The objective reported is therefore re-estimated at the estimate by
- * PF_NREP filters on streams the fit never used (seed + j golden, j = 1..PF_NREP), as the log
- * of the mean of their likelihoods (unbiased on the likelihood scale; the log is low only by
- * Jensen's O(var / PF_NREP)).  Twin of pf_rerun / pf_reestimate in infer_ssm_fit.c (same
- * streams, same pooling), duplicated rather than shared through infer_impl.h, which this
- * module's two parts do not both own: a change to one belongs in the other. */
-enum { PF_NREP = 8 };
+/* The OU particle fit's objective, re-estimated at the estimate (infer_rerun.c says why:
+ * on the Nile series with 500 particles the fit's own-stream value read -636.89 against the
+ * exact -637.31 at the same point, above even the MLE's maximum -637.04).  One run of the
+ * filter on stream j at standardised ts. */
+typedef struct {
+  const stdata *d;
+  const latens_sde_fit_options *opt;
+  const double *ts;
+} pf_rerun_ctx;
 
-/* One re-estimate on the calling thread, at standardised ts: *ll its log-likelihood (-Inf
- * when every particle lost its weight, LATENS_ERANGE: a zero likelihood estimate). */
-static int pf_rerun(const stdata *d, const latens_sde_fit_options *opt, const double *ts, int j,
-                    double *ll, char *why, size_t nwhy) {
+static int pf_rerun(void *ctx, int j, double *ll, char *why, size_t nwhy) {
+  const pf_rerun_ctx *c = ctx;
   ou_model o;
-  ou_set(&o, ts, d->y.t[0]);
-  latens_sde_pf_options po = opt->pf;
+  ou_set(&o, c->ts, c->d->y.t[0]);
+  latens_sde_pf_options po = c->opt->pf;
   po.smooth = 0;
   po.progress = (latens_progress){NULL, NULL}; /* it would be called from worker threads */
   latens_rng rng;
-  latens_rng_init(&rng, (uint64_t)opt->seed + (uint64_t)(j + 1) * UINT64_C(0x9E3779B97F4A7C15),
-                  0);
+  latens_rng_init(&rng, sde_pf_rerun_seed((uint64_t)c->opt->seed, j), 0);
   latens_sde_pf_result r = {0};
   const char *msg = NULL;
   latens_error_quiet_begin();
   latens_sde_lti_sampler *smp = latens_sde_lti_sampler_alloc(&o.M);
   latens_sde_pf_model pm = latens_sde_lti_sampler_model(smp);
-  int st = smp ? latens_sde_pf_run(&pm, &o.ro, &d->y, &po, &rng, &r) : latens_last_error(NULL);
+  int st = smp ? latens_sde_pf_run(&pm, &o.ro, &c->d->y, &po, &rng, &r) : latens_last_error(NULL);
   if (!smp && !st) st = LATENS_ENOMEM;
   if (st) latens_last_error(&msg);
   latens_sde_lti_sampler_free(smp);
@@ -386,42 +378,11 @@ static int pf_rerun(const stdata *d, const latens_sde_fit_options *opt, const do
   return st;
 }
 
-/* Re-estimate the log-likelihood (standardised data) at ts: *ll the log of the mean of the
- * PF_NREP likelihoods, *se the standard error of the mean of their logs (+Inf when one is
- * -Inf).  The runs are keyed by j, not by thread, and spread over the default OpenMP team
- * (the CLI's --threads): the same values for any thread count. */
+/* Over the default OpenMP team (the CLI's --threads): the same values for any count. */
 static int pf_reestimate(const stdata *d, const latens_sde_fit_options *opt, const double *ts,
                          double *ll, double *se) {
-  double l[PF_NREP];
-  int st[PF_NREP], nth = 1;
-  char why[PF_NREP][256];
-#ifdef _OPENMP
-  nth = omp_get_max_threads();
-  if (nth > PF_NREP) nth = PF_NREP;
-#endif
-  (void)nth; /* read only by the pragma */
-#pragma omp parallel for num_threads(nth) schedule(static, 1)
-  for (int j = 0; j < PF_NREP; j++) st[j] = pf_rerun(d, opt, ts, j, &l[j], why[j], sizeof why[j]);
-  for (int j = 0; j < PF_NREP; j++)
-    if (st[j]) /* the worker recorded it on its own thread: again on the caller's */
-      LATENS_ERRORF(st[j], "latens_sde_ou_fit: the particle filter re-estimating the "
-                    "log-likelihood at the estimate (stream %d of %d) failed: %s", j + 1,
-                    PF_NREP, why[j]);
-  double mx = -INFINITY, s1 = 0, s2 = 0, sw = 0;
-  for (int j = 0; j < PF_NREP; j++) mx = fmax(mx, l[j]);
-  for (int j = 0; j < PF_NREP; j++) {
-    if (isfinite(mx)) sw += exp(l[j] - mx);
-    s1 += l[j];
-  }
-  *ll = isfinite(mx) ? mx + log(sw / PF_NREP) : -INFINITY;
-  if (!isfinite(s1)) {
-    *se = INFINITY;
-    return LATENS_OK;
-  }
-  const double mean = s1 / PF_NREP;
-  for (int j = 0; j < PF_NREP; j++) s2 += (l[j] - mean) * (l[j] - mean);
-  *se = sqrt(s2 / (PF_NREP - 1) / PF_NREP);
-  return LATENS_OK;
+  pf_rerun_ctx c = {d, opt, ts};
+  return sde_pf_pool("latens_sde_ou_fit", pf_rerun, &c, 0, ll, se);
 }
 
 int latens_sde_ou_fit(const latens_sde_data *y, const latens_sde_fit_options *opt,

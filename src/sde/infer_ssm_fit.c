@@ -9,9 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 typedef struct {
   latens_sde_ssm *s;
@@ -179,26 +176,19 @@ static int gauss_method(const latens_sde_ssm *s, int method) {
   return method == LATENS_SDE_FILTER_UKF ? LATENS_SDE_FILTER_UKF : LATENS_SDE_FILTER_EKF;
 }
 
-/* Nelder-Mead minimised the particle estimate on one stream (common random numbers), and the
- * estimate at its minimum is biased high as a log-likelihood: the simplex settles where that
- * stream's noise happened to help (a winner's curse).  On a 40-point OU with 200 particles
- * (tests/sde/test_infer_ssm.c, 400 fit streams) it sat above the exact Kalman value at the
- * estimate in 81% of fits, by 0.38 nats on average (sd 0.45); on the Nile series with 500
- * particles (100 seeds) in 95%, by 0.54.  The likelihood reported is therefore re-estimated
- * at the estimate by PF_NREP filters on streams the fit never used (seed + j golden,
- * j = 1..PF_NREP, as mc_objective).  The particle likelihood is unbiased on the likelihood
- * scale, so the log of the mean of the PF_NREP likelihoods is the pooled estimate, low only
- * by Jensen's O(var / PF_NREP). */
-enum { PF_NREP = 8 };
+/* A PF fit's log-likelihood, re-estimated at the estimate (infer_rerun.c says why): one run
+ * of the particle filter on stream j. */
+typedef struct {
+  const latens_sde_ssm *s;
+  const latens_sde_data *y;
+} pf_rerun_ctx;
 
-/* One re-estimate, on the calling thread: its log-likelihood in *ll; a filter whose particles
- * all lost their weight (LATENS_ERANGE) estimates the likelihood as 0, so *ll = -Inf. */
-static int pf_rerun(const latens_sde_ssm *s, int j, const latens_sde_data *y, double *ll,
-                    char *why, size_t nwhy) {
-  latens_sde_ssm sj = *s; /* shallow: the filter reads the model and never writes it */
-  sj.seed = s->seed + (uint64_t)(j + 1) * UINT64_C(0x9E3779B97F4A7C15);
+static int pf_rerun(void *ctx, int j, double *ll, char *why, size_t nwhy) {
+  const pf_rerun_ctx *c = ctx;
+  latens_sde_ssm sj = *c->s; /* shallow: the filter reads the model and never writes it */
+  sj.seed = sde_pf_rerun_seed(c->s->seed, j);
   latens_error_quiet_begin();
-  int st = latens_sde_ssm_filter(&sj, LATENS_SDE_FILTER_PF, 0, y, NULL, NULL, ll);
+  int st = latens_sde_ssm_filter(&sj, LATENS_SDE_FILTER_PF, 0, c->y, NULL, NULL, ll);
   const char *msg = NULL;
   if (st) latens_last_error(&msg);
   latens_error_quiet_end();
@@ -207,43 +197,10 @@ static int pf_rerun(const latens_sde_ssm *s, int j, const latens_sde_data *y, do
   return st;
 }
 
-/* Re-estimate the log-likelihood at the model's current parameters (see above): *ll the log
- * of the mean of the PF_NREP likelihood estimates, *se the standard error of the mean of
- * their logs (+Inf when one is -Inf).  The runs are independent streams keyed by j, spread
- * over s->solver.threads OpenMP threads (0: the default): the same values for any count. */
 static int pf_reestimate(const latens_sde_ssm *s, const latens_sde_data *y, double *ll,
                          double *se) {
-  double l[PF_NREP];
-  int st[PF_NREP];
-  char why[PF_NREP][256];
-  int nth = 1;
-#ifdef _OPENMP
-  nth = s->solver.threads > 0 ? s->solver.threads : omp_get_max_threads();
-  if (nth > PF_NREP) nth = PF_NREP;
-#endif
-  (void)nth; /* read only by the pragma */
-#pragma omp parallel for num_threads(nth) schedule(static, 1)
-  for (int j = 0; j < PF_NREP; j++) st[j] = pf_rerun(s, j, y, &l[j], why[j], sizeof why[j]);
-  for (int j = 0; j < PF_NREP; j++)
-    if (st[j]) /* the worker recorded it on its own thread: again on the caller's */
-      LATENS_ERRORF(st[j], "latens_sde_ssm_fit: the particle filter re-estimating the "
-                    "log-likelihood at the estimate (stream %d of %d) failed: %s", j + 1,
-                    PF_NREP, why[j]);
-  double mx = -INFINITY, s1 = 0, s2 = 0, sw = 0;
-  for (int j = 0; j < PF_NREP; j++) mx = fmax(mx, l[j]);
-  for (int j = 0; j < PF_NREP; j++) {
-    if (isfinite(mx)) sw += exp(l[j] - mx);
-    s1 += l[j];
-  }
-  *ll = isfinite(mx) ? mx + log(sw / PF_NREP) : -INFINITY;
-  if (!isfinite(s1)) {
-    *se = INFINITY;
-    return LATENS_OK;
-  }
-  const double mean = s1 / PF_NREP;
-  for (int j = 0; j < PF_NREP; j++) s2 += (l[j] - mean) * (l[j] - mean);
-  *se = sqrt(s2 / (PF_NREP - 1) / PF_NREP);
-  return LATENS_OK;
+  pf_rerun_ctx c = {s, y};
+  return sde_pf_pool("latens_sde_ssm_fit", pf_rerun, &c, s->solver.threads, ll, se);
 }
 
 int latens_sde_ssm_fit(latens_sde_ssm *s, latens_sde_filter_method method, const int *fit,

@@ -418,15 +418,17 @@ static int user_ou(double t, const double *x, const double *p, void *u, double *
   return 0;
 }
 
-START_TEST(test_builtin_kernel_equals_callbacks) {
-  /* Oracle: bitwise equality with the same model driven through user callbacks (the general
-   * per-step path, one path at a time): the EM and SRIW1 kernels' inlined built-in formulas
-   * may not change a path, nor the step and evaluation counts.  23 paths: for EM one unit of
-   * 16 (the AVX2 kernel where the CPU has it), one group of 4 (the scalar interleaved
-   * kernel) and 3 single paths; for SRI two groups of 8 and one of 4 (vector kernels, AVX2
-   * where the CPU has it) and 3 single paths.  The grid's
-   * spans of 210, 455 and 35 steps cross the bulk-draw chunks and end in a short step.
-   * With 2 threads too (the units then run on either thread). */
+/* Oracle of the kernel tests: bitwise equality with the same model driven through user
+ * callbacks (the general per-step path, one path at a time): the EM and SRIW1 kernels'
+ * inlined built-in formulas may not change a path, nor the step and evaluation counts.  23
+ * paths: for EM one unit of 16 (the AVX2 kernel where the CPU has it), one group of 4 (the
+ * scalar interleaved kernel) and 3 single paths; for SRI two groups of 8 and one of 4 (vector
+ * kernels, AVX2 where the CPU has it) and 3 single paths.  The grid's spans of 210, 455 and
+ * 35 steps cross the bulk-draw chunks and end in a short step.  With 2 threads too (the units
+ * then run on either thread; with rng = FAST each thread's fast-stream slots are reused).
+ * With rng = FAST the option must also be honoured: the Philox ensemble of the same seed is
+ * another one. */
+static void kernel_vs_callbacks(int rng) {
   enum { NP = 23 };
   const char *names[3] = {"gbm", "double-well", "ou"};
   for (int c = 0; c < 6; c++) {
@@ -435,6 +437,7 @@ START_TEST(test_builtin_kernel_equals_callbacks) {
     if (c % 3 == 1) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
     else tw->both = c % 3 ? user_ou : user_gbm;
     latens_sde_options o = opts(c < 3 ? LATENS_SDE_EM : LATENS_SDE_SRI, 1.0 / 700);
+    o.rng = rng;
     double t[4] = {0, 0.3, 0.95, 1.0};
     latens_mat *X = latens_mat_alloc(4, NP), *Y = latens_mat_alloc(4, NP);
     latens_mat *W = latens_mat_alloc(4, NP), *V = latens_mat_alloc(4, NP);
@@ -449,9 +452,19 @@ START_TEST(test_builtin_kernel_equals_callbacks) {
       ck_assert(sa.steps == sb.steps && sa.f_evals == sb.f_evals && sa.g_evals == sb.g_evals);
       ck_assert(sa.min_step == sb.min_step && sa.max_step == sb.max_step);
     }
+    if (rng == LATENS_SDE_RNG_FAST) {
+      o.rng = LATENS_SDE_RNG_PHILOX;
+      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, NULL, NULL),
+                       LATENS_OK);
+      ck_assert(LATENS_MAT(X, 3, 0) != LATENS_MAT(Y, 3, 0));
+    }
     latens_mat_free(X), latens_mat_free(Y), latens_mat_free(W), latens_mat_free(V);
     latens_sde_model_free(md), latens_sde_model_free(tw);
   }
+}
+
+START_TEST(test_builtin_kernel_equals_callbacks) {
+  kernel_vs_callbacks(LATENS_SDE_RNG_PHILOX);
   /* A path that overflows is reported alike (status, path, time): gbm with drift 2000 passes
    * 1e308 near t = 0.35 (21 paths: a unit of 16, a group of 4, one single path). */
   const double th[2] = {2000, 0.1};
@@ -486,41 +499,8 @@ static latens_sde_options fast_opts(latens_sde_scheme s, double dt) {
 }
 
 START_TEST(test_fast_kernel_equals_callbacks) {
-  /* Oracle: with rng = FAST, bitwise equality with the same model through user callbacks
-   * (the general per-step path, one path at a time), for EM and SRI, so the group kernels
-   * read each path's fast stream exactly as the general path does.  23 paths as in
-   * test_builtin_kernel_equals_callbacks: EM runs a unit of 16, a group of 4 and 3 single
-   * paths, SRI groups of 8, 8 and 4 and 3 single paths; spans of 210, 455 and 35 steps cross
-   * the bulk-draw chunks and end in a short step.  Threads 1 and 2 (units on either thread,
-   * each thread's fast-stream slots reused). */
-  enum { NP = 23 };
-  const char *names[3] = {"gbm", "double-well", "ou"};
-  for (int c = 0; c < 6; c++) {
-    latens_sde_model *md = latens_sde_model_builtin(names[c % 3], NULL, 0);
-    latens_sde_model *tw = latens_sde_model_builtin(names[c % 3], NULL, 0);
-    if (c % 3 == 1) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
-    else tw->both = c % 3 ? user_ou : user_gbm;
-    latens_sde_options o = fast_opts(c < 3 ? LATENS_SDE_EM : LATENS_SDE_SRI, 1.0 / 700);
-    double t[4] = {0, 0.3, 0.95, 1.0};
-    latens_mat *X = latens_mat_alloc(4, NP), *Y = latens_mat_alloc(4, NP);
-    latens_mat *W = latens_mat_alloc(4, NP), *V = latens_mat_alloc(4, NP);
-    latens_sde_stats sa, sb;
-    ck_assert_int_eq(latens_sde_ensemble(tw, &o, NULL, t, 4, NP, 3, Y, V, &sb, NULL), LATENS_OK);
-    for (int th = 1; th <= 2; th++) {
-      o.threads = th;
-      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, &sa, NULL), LATENS_OK);
-      const size_t nb = 4 * NP * sizeof(double);
-      ck_assert_msg(!memcmp(X->data, Y->data, nb) && !memcmp(W->data, V->data, nb), "%s %d",
-                    names[c % 3], c / 3);
-      ck_assert(sa.steps == sb.steps && sa.f_evals == sb.f_evals && sa.g_evals == sb.g_evals);
-    }
-    /* the option is honoured: the Philox ensemble of the same seed is another one */
-    o.rng = LATENS_SDE_RNG_PHILOX;
-    ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, NULL, NULL), LATENS_OK);
-    ck_assert(LATENS_MAT(X, 3, 0) != LATENS_MAT(Y, 3, 0));
-    latens_mat_free(X), latens_mat_free(Y), latens_mat_free(W), latens_mat_free(V);
-    latens_sde_model_free(md), latens_sde_model_free(tw);
-  }
+  /* with rng = FAST the group kernels read each path's fast stream as the general path does */
+  kernel_vs_callbacks(LATENS_SDE_RNG_FAST);
 }
 END_TEST
 

@@ -2,12 +2,12 @@
  *
  * Path p always draws from stream (seed, p) (Philox, or xoshiro with options.rng = FAST) and
  * is advanced by exactly the code of a single solve, or, for Euler-Maruyama and SRIW1 on a
- * built-in scalar model, sixteen or four paths at a time by the same arithmetic interleaved
- * or in vector lanes (sde_em_steps_group, sde_sri_steps_group; tests/sde/test_ensemble.c
- * checks bitwise), so a path never depends on the thread count, the schedule or its
- * neighbours; reductions over paths run serially in path order.  Summaries advance all paths
- * together one output interval at a time, so memory is O(npaths d) whatever the grid (and a
- * fast stream per path), and quantiles are exact. */
+ * built-in scalar model (EM: also Lotka-Volterra), sixteen or four paths at a time by the
+ * same arithmetic interleaved or in vector lanes (sde_em_steps_group, sde_sri_steps_group;
+ * tests/sde/test_ensemble.c checks bitwise), so a path never depends on the thread count,
+ * the schedule or its neighbours; reductions over paths run serially in path order.
+ * Summaries advance all paths together one output interval at a time, so memory is
+ * O(npaths d) whatever the grid (and a fast stream per path), and quantiles are exact. */
 #include "sde_impl.h"
 
 #include <math.h>
@@ -74,8 +74,10 @@ static int ens_init(ens *e, const char *fn, const latens_sde_model *md,
   e->nth = 1, e->seed = seed;
   e->fast = opt->rng == LATENS_SDE_RNG_FAST, e->fast_per_path = per_path;
   e->sri = opt->scheme == LATENS_SDE_SRI;
-  e->group = !opt->adaptive && (opt->scheme == LATENS_SDE_EM || e->sri) &&
-             sde_builtin_of(md) != SDE_BUILTIN_NONE;
+  /* the SRI kernel knows the scalar built-ins only, the EM kernels Lotka-Volterra too */
+  const sde_builtin_kind kind = sde_builtin_of(md);
+  e->group = !opt->adaptive && kind != SDE_BUILTIN_NONE &&
+             (opt->scheme == LATENS_SDE_EM || (e->sri && kind != SDE_BUILTIN_LV));
 #ifdef _OPENMP
   e->nth = opt->threads > 0 ? opt->threads : omp_get_max_threads();
   if ((size_t)e->nth > npaths) e->nth = (int)npaths;
@@ -199,13 +201,13 @@ static void ens_group(ens *e, int tid, size_t p, size_t np, size_t k0, size_t k1
     else sde_em_steps_group(w, t[k], dt, ns, hlast, np, x, r, wacc, &e->tst[tid]);
     for (size_t q = 0; q < np; q++) {
       if (st[q]) continue;
-      if ((st[q] = sde_x_finite(x[q], 1, t[k + 1]))) {
+      if ((st[q] = sde_x_finite(x[q], e->d, t[k + 1]))) {
         ens_note(e, p + q);
         continue;
       }
       size_t pq = p + q;
-      if (X) X->data[pq * X->ld + k + 1] = x[q][0];
-      if (W) W->data[pq * W->ld + k + 1] = wacc[q][0];
+      if (X) memcpy(X->data + pq * X->ld + (k + 1) * e->d, x[q], e->d * sizeof *x[q]);
+      if (W) memcpy(W->data + pq * W->ld + (k + 1) * e->m, wacc[q], e->m * sizeof *wacc[q]);
     }
   }
 }

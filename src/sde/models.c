@@ -164,9 +164,15 @@ static void set_callbacks(latens_sde_model *md, size_t which) {
   }
 }
 
-/* Which built-in scalar model md still computes with (its callbacks are the built-in ones, so
- * the EM kernel may inline their formulas with the same arithmetic), or SDE_BUILTIN_NONE. */
+/* Which built-in model md still computes with (its callbacks are the built-in ones, so the
+ * EM kernels may inline their formulas with the same arithmetic), or SDE_BUILTIN_NONE.  The
+ * scalar kinds imply d = m = 1; LV's kernel reads g as d values, hence the noise check. */
 sde_builtin_kind sde_builtin_of(const latens_sde_model *md) {
+  if (md->d == 2 && md->m == 2)
+    return md->noise == LATENS_SDE_NOISE_DIAGONAL && !md->both && md->drift == lv_f &&
+                   md->diffusion == lv_g
+               ? SDE_BUILTIN_LV
+               : SDE_BUILTIN_NONE;
   if (md->d != 1 || md->m != 1) return SDE_BUILTIN_NONE;
   if (md->both) return md->both == gbm_fg ? SDE_BUILTIN_GBM : SDE_BUILTIN_NONE;
   if (md->drift == ou_f && md->diffusion == const_g0) return SDE_BUILTIN_OU;

@@ -7,7 +7,8 @@
  * scheme dispatch and the increment buffer of the general framework; scalar models skip the
  * loops over d and m, built-in scalar models the callbacks (their formulas inlined with the
  * same arithmetic), and ensembles of them advance sixteen paths at a time (AVX2: four
- * vectors of four) or four (scalar), so that the dependency chains through x overlap. */
+ * vectors of four) or four (scalar), so that the dependency chains through x overlap.  The
+ * built-in Lotka-Volterra model (d = m = 2) has its own group kernel, four paths a vector. */
 #include "sde_impl.h"
 
 #include <math.h>
@@ -217,6 +218,150 @@ __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const
 }
 #endif
 
+/* ------------------------------------------------- Lotka-Volterra, four paths per vector
+ *
+ * The built-in LV model (d = m = 2, diagonal noise; lv_f, lv_g in models.c) lane by lane:
+ * each step is sde_em_steps' general loop for d = 2, diagonal noise, x_i + (f_i h + g_i dW_i)
+ * with f and g written as lv_f and lv_g compute them, so a path is bitwise the general one's
+ * (tests/sde/test_ensemble.c).  A path's normals come in its row as dW1, dW2 per step, the
+ * order of the general bulk fill; two steps of four paths are one 4x4 block, transposed.
+ * Written once with GCC vector types, compiled for AVX2 where the CPU has it and for the
+ * baseline target otherwise; no fma is enabled, so nothing is contracted. */
+typedef double lv_v4 __attribute__((vector_size(32)));
+#if defined(__clang__) || __GNUC__ >= 12
+#define LV_SHUF(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+typedef long long lv_i4 __attribute__((vector_size(32)));
+#define LV_SHUF(a, b, i, j, k, l) __builtin_shuffle(a, b, (lv_i4){i, j, k, l})
+#endif
+#define LV_BC(a) ((lv_v4){(a), (a), (a), (a)})
+#define LV_STEP(v, za, zb)                                                                    \
+  do {                                                                                        \
+    const lv_v4 dwa_ = (za) * SH, dwb_ = (zb) * SH, x0_ = xa[v], x1_ = xb[v];                \
+    const lv_v4 f0_ = P0 * x0_ - P1 * x0_ * x1_, f1_ = P2 * x0_ * x1_ - P3 * x1_;             \
+    const lv_v4 g0_ = P4 * x0_, g1_ = P5 * x1_;                                               \
+    xa[v] = x0_ + (f0_ * H + g0_ * dwa_), xb[v] = x1_ + (f1_ * H + g1_ * dwb_);               \
+    wa[v] += dwa_, wb[v] += dwb_;                                                             \
+  } while (0)
+
+/* Steps a..b of size h (sqrt sh) of 4 nv paths (vector v: states xa[v], xb[v], running W
+ * wa[v], wb[v]); zq[l]: path l's normals.  nv = 4 keeps four chains of the step's six
+ * dependent operations in flight. */
+static inline __attribute__((always_inline)) void lv_run(int nv, const double *p,
+                                                         const double *const *zq, size_t a,
+                                                         size_t b, double h, double sh,
+                                                         lv_v4 *xa, lv_v4 *xb, lv_v4 *wa,
+                                                         lv_v4 *wb) {
+  const lv_v4 P0 = LV_BC(p[0]), P1 = LV_BC(p[1]), P2 = LV_BC(p[2]), P3 = LV_BC(p[3]);
+  const lv_v4 P4 = LV_BC(p[4]), P5 = LV_BC(p[5]), H = LV_BC(h), SH = LV_BC(sh);
+  size_t i = a;
+  for (; i + 2 <= b; i += 2) {
+    lv_v4 c[4][4];
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+      lv_v4 r0, r1, r2, r3; /* rows: dW1, dW2 of step i, then of step i + 1 */
+      memcpy(&r0, zq[4 * v] + 2 * i, sizeof r0), memcpy(&r1, zq[4 * v + 1] + 2 * i, sizeof r1);
+      memcpy(&r2, zq[4 * v + 2] + 2 * i, sizeof r2), memcpy(&r3, zq[4 * v + 3] + 2 * i, sizeof r3);
+      const lv_v4 t0 = LV_SHUF(r0, r1, 0, 4, 2, 6);
+      const lv_v4 t1 = LV_SHUF(r0, r1, 1, 5, 3, 7);
+      const lv_v4 t2 = LV_SHUF(r2, r3, 0, 4, 2, 6);
+      const lv_v4 t3 = LV_SHUF(r2, r3, 1, 5, 3, 7);
+      c[v][0] = LV_SHUF(t0, t2, 0, 1, 4, 5);
+      c[v][1] = LV_SHUF(t1, t3, 0, 1, 4, 5);
+      c[v][2] = LV_SHUF(t0, t2, 2, 3, 6, 7);
+      c[v][3] = LV_SHUF(t1, t3, 2, 3, 6, 7);
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) LV_STEP(v, c[v][0], c[v][1]);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) LV_STEP(v, c[v][2], c[v][3]);
+  }
+  for (; i < b; i++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+      const double *const *zv = zq + 4 * v;
+      const lv_v4 za = {zv[0][2 * i], zv[1][2 * i], zv[2][2 * i], zv[3][2 * i]};
+      const lv_v4 zb = {zv[0][2 * i + 1], zv[1][2 * i + 1], zv[2][2 * i + 1], zv[3][2 * i + 1]};
+      LV_STEP(v, za, zb);
+    }
+  }
+}
+
+/* ns steps (the last of hlast) of the 4 nv paths x[0..4 nv), as em_wide's chunks. */
+static inline __attribute__((always_inline)) void lv_group(int nv, const double *p,
+                                                           double *zbuf, double dt, size_t ns,
+                                                           double hlast, double *const *x,
+                                                           const sde_normals *r,
+                                                           double *const *wacc) {
+  const size_t np = 4 * (size_t)nv, per = SDE_ZBUF / (2 * np); /* steps per bulk draw */
+  const double *zq[SDE_WIDE];
+  lv_v4 xa[4], xb[4], wa[4], wb[4]; /* constant indices only (unrolled), so registers */
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++) {
+    double *const *xv = x + 4 * v, *const *wv = wacc + 4 * v;
+    xa[v] = (lv_v4){xv[0][0], xv[1][0], xv[2][0], xv[3][0]};
+    xb[v] = (lv_v4){xv[0][1], xv[1][1], xv[2][1], xv[3][1]};
+    wa[v] = (lv_v4){wv[0][0], wv[1][0], wv[2][0], wv[3][0]};
+    wb[v] = (lv_v4){wv[0][1], wv[1][1], wv[2][1], wv[3][1]};
+  }
+  for (size_t q = 0; q < np; q++) zq[q] = zbuf + q * 2 * per;
+  const double sdt = sqrt(dt);
+  for (size_t i0 = 0; i0 < ns; i0 += per) {
+    const size_t nb = ns - i0 < per ? ns - i0 : per;
+    const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
+    for (size_t q = 0; q < np; q++) sde_normals_fill(&r[q], zbuf + q * 2 * per, 2 * nb);
+    lv_run(nv, p, zq, 0, nmain, dt, sdt, xa, xb, wa, wb);
+    if (nlast < nb) lv_run(nv, p, zq, nlast, nb, hlast, sqrt(hlast), xa, xb, wa, wb);
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++) {
+    double s[4][4];
+    memcpy(s[0], &xa[v], sizeof s[0]), memcpy(s[1], &xb[v], sizeof s[1]);
+    memcpy(s[2], &wa[v], sizeof s[2]), memcpy(s[3], &wb[v], sizeof s[3]);
+    for (int l = 0; l < 4; l++) {
+      double *xq = x[4 * v + l], *wq = wacc[4 * v + l];
+      xq[0] = s[0][l], xq[1] = s[1][l], wq[0] = s[2][l], wq[1] = s[3][l];
+    }
+  }
+}
+
+/* 16 paths (nv = 4) or 4 (nv = 1), for the baseline target and for AVX2. */
+static void lv_group_base(int nv, const double *p, double *zbuf, double dt, size_t ns,
+                          double hlast, double *const *x, const sde_normals *r,
+                          double *const *wacc) {
+  if (nv == 4) lv_group(4, p, zbuf, dt, ns, hlast, x, r, wacc);
+  else lv_group(1, p, zbuf, dt, ns, hlast, x, r, wacc);
+}
+#ifdef HAVE_EM_AVX2
+__attribute__((target("avx2"))) static void lv_group_avx2(int nv, const double *p, double *zbuf,
+                                                          double dt, size_t ns, double hlast,
+                                                          double *const *x,
+                                                          const sde_normals *r,
+                                                          double *const *wacc) {
+  if (nv == 4) lv_group(4, p, zbuf, dt, ns, hlast, x, r, wacc);
+  else lv_group(1, p, zbuf, dt, ns, hlast, x, r, wacc);
+}
+#endif
+
+static void lv_steps_group(const double *p, double *zbuf, double dt, size_t ns, double hlast,
+                           size_t np, double *const *x, const sde_normals *r,
+                           double *const *wacc) {
+  int avx2 = 0;
+#ifdef HAVE_EM_AVX2
+  avx2 = __builtin_cpu_supports("avx2");
+#endif
+  for (size_t q = 0; q + SDE_GROUP <= np;) {
+    const int nv = q + SDE_WIDE <= np ? 4 : 1;
+#ifdef HAVE_EM_AVX2
+    if (avx2) lv_group_avx2(nv, p, zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
+    else
+#endif
+      lv_group_base(nv, p, zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
+    q += (size_t)nv * SDE_GROUP;
+  }
+  (void)avx2;
+}
+
 int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast, size_t np,
                        double *const *x, const sde_normals *r, double *const *wacc,
                        latens_sde_stats *st) {
@@ -224,8 +369,12 @@ int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
   const sde_builtin_kind kind = sde_builtin_of(w->model);
   const double *p = w->model->theta;
   size_t q = 0;
+  if (kind == SDE_BUILTIN_LV) {
+    lv_steps_group(p, w->zbuf, dt, ns, hlast, np, x, r, wacc);
+    q = np;
+  }
 #ifdef HAVE_EM_AVX2
-  if (np == SDE_WIDE && __builtin_cpu_supports("avx2")) {
+  if (q == 0 && np == SDE_WIDE && __builtin_cpu_supports("avx2")) {
     em_wide(kind, p, w->zbuf, dt, ns, hlast, x, r, wacc);
     q = np;
   }

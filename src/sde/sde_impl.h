@@ -61,27 +61,31 @@ LATENS_INTERNAL int sde_step(sde_ws *w, double t, double h, double *x, const dou
 LATENS_INTERNAL int sde_em_steps(sde_ws *w, double t0, double dt, size_t ns, double hlast,
                                  double *x, const sde_normals *r, double *wacc,
                                  latens_sde_stats *st);
-/* Built-in scalar models whose formulas the EM kernel inlines (models.c). */
+/* Built-in models whose formulas the EM kernels inline (models.c): the scalar ones (d = m = 1)
+ * and Lotka-Volterra (d = m = 2, diagonal noise; EM only, not the SRI kernel). */
 typedef enum {
   SDE_BUILTIN_NONE,
   SDE_BUILTIN_OU,
   SDE_BUILTIN_GBM,
-  SDE_BUILTIN_DOUBLE_WELL
+  SDE_BUILTIN_DOUBLE_WELL,
+  SDE_BUILTIN_LV
 } sde_builtin_kind;
 LATENS_INTERNAL sde_builtin_kind sde_builtin_of(const latens_sde_model *md);
 /* LATENS_OK when x (d values) is finite, else LATENS_ENOTFINITE reported at time t. */
 LATENS_INTERNAL int sde_x_finite(const double *x, size_t d, double t);
-/* np paths (SDE_WIDE, or a multiple of SDE_GROUP below it) of a built-in scalar model
+/* np paths (SDE_WIDE, or a multiple of SDE_GROUP below it) of a built-in model
  * (sde_builtin_of(w->model) != NONE) advanced together by sde_em_steps' arithmetic, path q
  * drawing from r[q]: bitwise what sde_em_steps gives each path alone, at the throughput of
  * interleaved chains (SDE_WIDE: four AVX2 vectors where the CPU has them; otherwise groups
- * of SDE_GROUP scalar chains).  Never fails. */
+ * of SDE_GROUP scalar chains; Lotka-Volterra: four paths per vector, AVX2 or baseline).
+ * x[q], wacc[q]: d and m values.  Never fails. */
 enum { SDE_GROUP = 4, SDE_WIDE = 16 };
 LATENS_INTERNAL int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
                                        size_t np, double *const *x, const sde_normals *r,
                                        double *const *wacc, latens_sde_stats *st);
 /* The same for scheme SRI (SRIW1, step_sri's arithmetic lane by lane), np a multiple of
- * SDE_GROUP: four paths per vector (AVX2 where the CPU has it).  Never fails. */
+ * SDE_GROUP, scalar built-in models only (not SDE_BUILTIN_LV): four paths per vector (AVX2
+ * where the CPU has it).  Never fails. */
 LATENS_INTERNAL int sde_sri_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
                                         size_t np, double *const *x, const sde_normals *r,
                                         double *const *wacc, latens_sde_stats *st);

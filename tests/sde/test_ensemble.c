@@ -417,6 +417,17 @@ static int user_ou(double t, const double *x, const double *p, void *u, double *
   if (g) g[0] = p[2];
   return 0;
 }
+static int user_lv_f(double t, const double *x, const double *p, void *u, double *f) {
+  (void)t, (void)u;
+  f[0] = p[0] * x[0] - p[1] * x[0] * x[1];
+  f[1] = p[2] * x[0] * x[1] - p[3] * x[1];
+  return 0;
+}
+static int user_lv_g(double t, const double *x, const double *p, void *u, double *g) {
+  (void)t, (void)u;
+  g[0] = p[4] * x[0], g[1] = p[5] * x[1];
+  return 0;
+}
 
 /* Oracle of the kernel tests: bitwise equality with the same model driven through user
  * callbacks (the general per-step path, one path at a time): the EM and SRIW1 kernels'
@@ -427,28 +438,36 @@ static int user_ou(double t, const double *x, const double *p, void *u, double *
  * 35 steps cross the bulk-draw chunks and end in a short step.  With 2 threads too (the units
  * then run on either thread; with rng = FAST each thread's fast-stream slots are reused).
  * With rng = FAST the option must also be honoured: the Philox ensemble of the same seed is
- * another one. */
+ * another one.  Lotka-Volterra (d = m = 2; the EM kernels, four paths per vector; SRI keeps
+ * the general path) runs to t = 2: its middle span of 1155 steps also crosses the general
+ * path's bulk draws (1024 steps of two normals). */
 static void kernel_vs_callbacks(int rng) {
   enum { NP = 23 };
-  const char *names[3] = {"gbm", "double-well", "ou"};
-  for (int c = 0; c < 6; c++) {
-    latens_sde_model *md = latens_sde_model_builtin(names[c % 3], NULL, 0);
-    latens_sde_model *tw = latens_sde_model_builtin(names[c % 3], NULL, 0);
-    if (c % 3 == 1) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
-    else tw->both = c % 3 ? user_ou : user_gbm;
-    latens_sde_options o = opts(c < 3 ? LATENS_SDE_EM : LATENS_SDE_SRI, 1.0 / 700);
+  const char *names[4] = {"gbm", "double-well", "ou", "lotka-volterra"};
+  for (int c = 0; c < 8; c++) {
+    latens_sde_model *md = latens_sde_model_builtin(names[c % 4], NULL, 0);
+    latens_sde_model *tw = latens_sde_model_builtin(names[c % 4], NULL, 0);
+    if (c % 4 == 1) tw->drift = user_dw_f, tw->diffusion = user_dw_g;
+    else if (c % 4 == 3) tw->drift = user_lv_f, tw->diffusion = user_lv_g;
+    else tw->both = c % 4 ? user_ou : user_gbm;
+    /* LV away from its defaults, whose factors 1 and 0.5 would hide a regrouped product */
+    const double lvp[6] = {1.1, 0.47, 0.53, 0.9, 0.13, 0.17};
+    for (int k = 0; c % 4 == 3 && k < 6; k++) md->theta[k] = tw->theta[k] = lvp[k];
+    latens_sde_options o = opts(c < 4 ? LATENS_SDE_EM : LATENS_SDE_SRI, 1.0 / 700);
     o.rng = rng;
     double t[4] = {0, 0.3, 0.95, 1.0};
-    latens_mat *X = latens_mat_alloc(4, NP), *Y = latens_mat_alloc(4, NP);
-    latens_mat *W = latens_mat_alloc(4, NP), *V = latens_mat_alloc(4, NP);
+    if (c % 4 == 3) t[2] = 1.95, t[3] = 2.0;
+    const size_t d = md->d;
+    latens_mat *X = latens_mat_alloc(4 * d, NP), *Y = latens_mat_alloc(4 * d, NP);
+    latens_mat *W = latens_mat_alloc(4 * d, NP), *V = latens_mat_alloc(4 * d, NP);
     latens_sde_stats sa, sb;
     ck_assert_int_eq(latens_sde_ensemble(tw, &o, NULL, t, 4, NP, 3, Y, V, &sb, NULL), LATENS_OK);
     for (int th = 1; th <= 2; th++) {
       o.threads = th;
       ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, NP, 3, X, W, &sa, NULL), LATENS_OK);
-      const size_t nb = 4 * NP * sizeof(double);
+      const size_t nb = 4 * d * NP * sizeof(double);
       ck_assert_msg(!memcmp(X->data, Y->data, nb) && !memcmp(W->data, V->data, nb), "%s %d",
-                    names[c % 3], c / 3);
+                    names[c % 4], c / 4);
       ck_assert(sa.steps == sb.steps && sa.f_evals == sb.f_evals && sa.g_evals == sb.g_evals);
       ck_assert(sa.min_step == sb.min_step && sa.max_step == sb.max_step);
     }

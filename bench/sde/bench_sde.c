@@ -10,7 +10,8 @@
  *      Then the same with the opt-in fast streams (options.rng = fast): their bare normals
  *      beside Philox's, and EM on them beside those normals and NumPy.
  *   2. Double-well (nonlinear drift) EM, 10^4 paths x 10^3 steps, vs NumPy: Philox, fast
- *      streams, and fast streams on all threads (NumPy's elementwise loops use one).
+ *      streams, and fast streams on all threads (NumPy's elementwise loops use one); then
+ *      stochastic Lotka-Volterra (2-d, two normals per step) likewise on one thread.
  *   3. A small batch: 10 GBM and 10 double-well paths x 10^5 steps, EM, vs NumPy (interpreted
  *      per-step cost).
  *   4. Work-precision on GBM: mean strong error at t = 1 against the exact solution on the
@@ -132,6 +133,36 @@ static double numpy_em(const char *drift, size_t np, size_t nsteps) {
   return t;
 }
 
+/* NumPy EM for the stochastic Lotka-Volterra built-in (its default parameters a, b, c, e =
+ * 1, 0.5, 0.5, 1, s1 = s2 = 0.1; x0 = (2, 1)): two normals per path and step. */
+static double numpy_lv(size_t np, size_t nsteps) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c '\n"
+           "import time, math\n"
+           "import numpy as np\n"
+           "N, n = %zu, %zu\n"
+           "h = 1.0 / n; sh = math.sqrt(h)\n"
+           "best = 1e300\n"
+           "for r in range(%d):\n"
+           "    rng = np.random.default_rng(1)\n"
+           "    t0 = time.perf_counter()\n"
+           "    x = np.full(N, 2.0); y = np.full(N, 1.0)\n"
+           "    for k in range(n):\n"
+           "        dW = rng.standard_normal((2, N)) * sh\n"
+           "        fx = x - 0.5 * x * y; fy = 0.5 * x * y - y\n"
+           "        x, y = x + (fx * h + 0.1 * x * dW[0]), y + (fy * h + 0.1 * y * dW[1])\n"
+           "    best = min(best, time.perf_counter() - t0)\n"
+           "print(best)' 2>/dev/null",
+           np, nsteps, REPS);
+  FILE *f = popen(cmd, "r");
+  if (!f) return -1;
+  double t = -1;
+  if (fscanf(f, "%lf", &t) != 1) t = -1;
+  pclose(f);
+  return t;
+}
+
 static void line(const char *what, double sec, double work, double ref_sec, const char *ref) {
   printf("  %-34s %8.3f s  %7.2f M path.steps/s", what, sec, work / sec / 1e6);
   if (ref_sec > 0) printf("   %-18s %8.3f s  ratio %.2fx", ref, ref_sec, ref_sec / sec);
@@ -184,6 +215,15 @@ static void throughput(void) {
   line("latens EM, rng = fast", t_fdw, work, t_npdw, "NumPy EM");
   snprintf(what, sizeof what, "latens EM, rng = fast, %d threads", nth);
   line(what, t_fdw2, work, t_npdw, "NumPy EM (1 thread)");
+  /* Lotka-Volterra: two normals per step, a 2-d state (the EM group kernel since session 5) */
+  latens_sde_model *lv = latens_sde_model_builtin("lotka-volterra", NULL, 0);
+  double t_lv = run_ensemble(lv, LATENS_SDE_EM, np, ns, &mean);
+  double t_flv = run_ensemble_rng(lv, LATENS_SDE_EM, np, ns, 1, LATENS_SDE_RNG_FAST, &mean);
+  double t_nplv = numpy_lv(np, ns);
+  printf("   Lotka-Volterra (2 normals per step), %zu paths x %zu steps, EM\n", np, ns);
+  line("latens EM", t_lv, work, t_nplv, "NumPy EM");
+  line("latens EM, rng = fast", t_flv, work, t_nplv, "NumPy EM");
+  latens_sde_model_free(lv);
   const size_t sp = 10, ss = 100000;
   double t_small = run_ensemble(gbm, LATENS_SDE_EM, sp, ss, &mean);
   double t_npsmall = numpy_em("gbm", sp, ss);

@@ -322,7 +322,8 @@ LATENS_EXPORT int latens_sde_ensemble(const latens_sde_model *model, const laten
                                       size_t npaths, uint64_t seed, latens_mat *X, latens_mat *W,
                                       latens_sde_stats *stats, const latens_progress *progress);
 /* Summary statistics over an ensemble without storing paths (memory O(npaths d); adaptive
- * ensembles also keep each path's Brownian-tree cache, O(npaths m max_depth)): at each
+ * ensembles also keep each path's Brownian-tree cache, O(npaths m max_depth), and rng = FAST
+ * each path's stream, sizeof(latens_rng_fast) = 340 bytes per path): at each
  * output time the mean, the variance (divisor npaths - 1; 0 for one path) and the quantiles
  * at probabilities prob[0..nq) (type-7 interpolation as R's default) of each component.
  * mean, var: d x nt (NULL to skip); quant: (d*nq) x nt with component i, probability q at row

@@ -11,7 +11,7 @@
  *      beside Philox's, and EM on them beside those normals and NumPy.
  *   2. Double-well (nonlinear drift) EM, 10^4 paths x 10^3 steps, vs NumPy: Philox, fast
  *      streams, and fast streams on all threads (NumPy's elementwise loops use one); then
- *      stochastic Lotka-Volterra (2-d, two normals per step) likewise on one thread.
+ *      stochastic Lotka-Volterra (2-d, two normals per step) likewise.
  *   3. A small batch: 10 GBM and 10 double-well paths x 10^5 steps, EM, vs NumPy (interpreted
  *      per-step cost).
  *   4. Work-precision on GBM: mean strong error at t = 1 against the exact solution on the
@@ -219,10 +219,13 @@ static void throughput(void) {
   latens_sde_model *lv = latens_sde_model_builtin("lotka-volterra", NULL, 0);
   double t_lv = run_ensemble(lv, LATENS_SDE_EM, np, ns, &mean);
   double t_flv = run_ensemble_rng(lv, LATENS_SDE_EM, np, ns, 1, LATENS_SDE_RNG_FAST, &mean);
+  double t_flv2 = run_ensemble_rng(lv, LATENS_SDE_EM, np, ns, 0, LATENS_SDE_RNG_FAST, &mean);
   double t_nplv = numpy_lv(np, ns);
   printf("   Lotka-Volterra (2 normals per step), %zu paths x %zu steps, EM\n", np, ns);
   line("latens EM", t_lv, work, t_nplv, "NumPy EM");
   line("latens EM, rng = fast", t_flv, work, t_nplv, "NumPy EM");
+  snprintf(what, sizeof what, "latens EM, rng = fast, %d threads", nth);
+  line(what, t_flv2, work, t_nplv, "NumPy EM (1 thread)");
   latens_sde_model_free(lv);
   const size_t sp = 10, ss = 100000;
   double t_small = run_ensemble(gbm, LATENS_SDE_EM, sp, ss, &mean);

@@ -103,8 +103,10 @@ static double draw_normals(size_t np, size_t nsteps, int bulk, double *sink) {
   return best;
 }
 
-/* NumPy EM in the same run: seconds (best of REPS), or -1 when python3/numpy is missing. */
-static double numpy_em(const char *drift, size_t np, size_t nsteps) {
+/* A vectorised NumPy Euler-Maruyama in the same run: `init` sets the state arrays, `step`
+ * (one line, run n times) draws and advances them.  Seconds (best of REPS), or -1 when
+ * /usr/bin/python3 with numpy is missing. */
+static double numpy_run(const char *init, const char *step, size_t np, size_t nsteps) {
   char cmd[2048];
   snprintf(cmd, sizeof cmd,
            "/usr/bin/python3 -c '\n"
@@ -116,15 +118,12 @@ static double numpy_em(const char *drift, size_t np, size_t nsteps) {
            "for r in range(%d):\n"
            "    rng = np.random.default_rng(1)\n"
            "    t0 = time.perf_counter()\n"
-           "    x = np.full(N, %s)\n"
+           "    %s\n"
            "    for k in range(n):\n"
-           "        dW = rng.standard_normal(N) * sh\n"
            "        %s\n"
            "    best = min(best, time.perf_counter() - t0)\n"
            "print(best)' 2>/dev/null",
-           np, nsteps, REPS, strcmp(drift, "gbm") ? "-1.0" : "0.5",
-           strcmp(drift, "gbm") ? "x += (x - x * x * x) * h + 0.5 * dW"
-                                : "x += 1.01 * x * h + 0.87 * x * dW");
+           np, nsteps, REPS, init, step);
   FILE *f = popen(cmd, "r");
   if (!f) return -1;
   double t = -1;
@@ -133,34 +132,24 @@ static double numpy_em(const char *drift, size_t np, size_t nsteps) {
   return t;
 }
 
-/* NumPy EM for the stochastic Lotka-Volterra built-in (its default parameters a, b, c, e =
- * 1, 0.5, 0.5, 1, s1 = s2 = 0.1; x0 = (2, 1)): two normals per path and step. */
+/* GBM (du = 1.01 u dt + 0.87 u dW, u0 = 1/2) or double-well (dx = (x - x^3) dt + 0.5 dW,
+ * x0 = -1), one normal per path and step. */
+static double numpy_em(const char *drift, size_t np, size_t nsteps) {
+  const int gbm = !strcmp(drift, "gbm");
+  return numpy_run(gbm ? "x = np.full(N, 0.5)" : "x = np.full(N, -1.0)",
+                   gbm ? "dW = rng.standard_normal(N) * sh; x += 1.01 * x * h + 0.87 * x * dW"
+                       : "dW = rng.standard_normal(N) * sh; x += (x - x * x * x) * h + 0.5 * dW",
+                   np, nsteps);
+}
+
+/* The stochastic Lotka-Volterra built-in (its defaults a, b, c, e = 1, 0.5, 0.5, 1,
+ * s1 = s2 = 0.1; x0 = (2, 1)): two normals per path and step. */
 static double numpy_lv(size_t np, size_t nsteps) {
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd,
-           "/usr/bin/python3 -c '\n"
-           "import time, math\n"
-           "import numpy as np\n"
-           "N, n = %zu, %zu\n"
-           "h = 1.0 / n; sh = math.sqrt(h)\n"
-           "best = 1e300\n"
-           "for r in range(%d):\n"
-           "    rng = np.random.default_rng(1)\n"
-           "    t0 = time.perf_counter()\n"
-           "    x = np.full(N, 2.0); y = np.full(N, 1.0)\n"
-           "    for k in range(n):\n"
-           "        dW = rng.standard_normal((2, N)) * sh\n"
-           "        fx = x - 0.5 * x * y; fy = 0.5 * x * y - y\n"
-           "        x, y = x + (fx * h + 0.1 * x * dW[0]), y + (fy * h + 0.1 * y * dW[1])\n"
-           "    best = min(best, time.perf_counter() - t0)\n"
-           "print(best)' 2>/dev/null",
-           np, nsteps, REPS);
-  FILE *f = popen(cmd, "r");
-  if (!f) return -1;
-  double t = -1;
-  if (fscanf(f, "%lf", &t) != 1) t = -1;
-  pclose(f);
-  return t;
+  return numpy_run("x = np.full(N, 2.0); y = np.full(N, 1.0)",
+                   "dW = rng.standard_normal((2, N)) * sh; fx = x - 0.5 * x * y; "
+                   "fy = 0.5 * x * y - y; x, y = x + (fx * h + 0.1 * x * dW[0]), "
+                   "y + (fy * h + 0.1 * y * dW[1])",
+                   np, nsteps);
 }
 
 static void line(const char *what, double sec, double work, double ref_sec, const char *ref) {

@@ -35,7 +35,7 @@ typedef struct {
   int need_dz, nth;
   uint64_t seed;
   /* options.rng = FAST: the paths' streams.  A stored ensemble runs each path over the whole
-   * grid in one go, so SDE_WIDE slots per thread serve (a stream is ~330 bytes, far more
+   * grid in one go, so SDE_WIDE slots per thread serve (a stream is 340 bytes, far more
    * than a path's state); a summary keeps every path's stream between intervals. */
   latens_rng_fast *fbuf;
   int fast, fast_per_path;

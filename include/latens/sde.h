@@ -247,7 +247,7 @@ typedef struct {
                                p draws from latens_rng_fast (seed, p) instead of latens_rng
                                (seed, p); fixed steps only (LATENS_EINVAL with adaptive: the
                                Brownian tree needs addressable draws).  Summaries then keep
-                               each path's stream, ~330 bytes a path.  latens_sde_solve
+                               each path's stream, 340 bytes a path.  latens_sde_solve
                                draws from the caller's latens_rng and refuses FAST
                                (LATENS_EINVAL); latens_sde_solve_increments draws nothing
                                and ignores it. */

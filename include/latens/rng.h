@@ -192,6 +192,67 @@ LATENS_EXPORT double latens_rng_fast_normal(latens_rng_fast *r);  /* N(0, 1) */
 LATENS_EXPORT int latens_rng_fast_fill_normal(latens_rng_fast *r, double *x, size_t n,
                                               double mu, double sigma);
 
+/* ------------------------------------------------------------------ lanes
+ * latens_rng_lane: one of a fast stream's sixteen generators on its own, with normals made
+ * by a table-free Box-Muller transform in single precision.  Sixteen lanes step together
+ * in the lanes of two AVX2 registers, so an ensemble whose path l draws from lane l makes
+ * sixteen paths' normals per step without a table lookup, a branch or a transpose (large
+ * SDE ensembles, options.rng = LATENS_SDE_RNG_FAST, give path p lane p mod 16 of stream
+ * (seed, floor(p / 16))).  A lane is 24 bytes.
+ *
+ * Definition (IEEE single-precision operations in round-to-nearest, each rounded once;
+ * fma() is fused; the same bits on every machine; tests/core/test_rng_lane.c re-implements
+ * it from this text):
+ *   state   latens_rng_fast_lane(r, l, lane) copies generator (h, k) = (l / 8, l mod 8) of
+ *           fast stream r in its current state (s[h][0..3][k]), nothing pending; the lane's
+ *           words are that generator's outputs from there on (xoshiro128++ as above; after
+ *           latens_rng_fast_init, its first word is word l of main block 0).
+ *   normals come in pairs: with no second value pending, a normal draw takes the next two
+ *           words a, b, returns z0 and keeps z1 pending; the next draw returns z1.
+ *   radius  j = (a >> 1) | 1 (odd, 1 .. 2^31 - 1);  u = float(j) * 2^-31;
+ *           i = bits(u) - 0x3f2aaaab (as int32);  k = i >> 23 (arithmetic);
+ *           m = the float with bits (i & 0x7fffff) + 0x3f2aaaab (m in [2/3, 4/3));
+ *           f = m - 1;  s = f / (2 + f);  w = s * s;
+ *           R = w * fma(w, fma(w, fma(w, c9, c7), c5), c3)  (c_n = 1/n rounded to float);
+ *           L = fma(s + s, R, s + s)  (ln m = 2 atanh s);
+ *           lu = fma(k, LN2H, fma(k, LN2L, L))  (ln u; LN2H = 0x1.62e4p-1, LN2L = 0x1.7f7d1cp-20);
+ *           r = sqrt(-2 * lu).
+ *   angle   t = int32((b << 2) | 2);  p = float(t) * PI33  (PI33 = 0x1.921fb6p-32, pi 2^-33;
+ *           p in (-pi/4, pi/4));  v = p * p;
+ *           S = v * fma(v, fma(v, fma(v, s9, s7), s5), s3)  (s_n = (-1)^((n-1)/2) / n!);
+ *           sn = fma(p, S, p);
+ *           C = fma(v, fma(v, fma(v, fma(v, fma(v, e10, e8), e6), e4), e2), 1)
+ *           (e_n = (-1)^(n/2) / n!);  cs = C;
+ *           quarter turns q = b >> 30: (X, Y) = (cs, sn), (-sn, cs), (-cs, -sn), (sn, -cs)
+ *           for q = 0, 1, 2, 3 (negation flips the sign bit).
+ *   values  z0 = r * X, z1 = r * Y, widened to double; a fill's x = mu + sigma * z in double.
+ * What it gives: (u, theta = q pi/2 + p) is the midpoint grid of 2^30 x 2^30 cells, and the
+ * float arithmetic stays within 2e-7 max(1, r) of the exact transform of that grid point
+ * (checked against double-precision libm on 2^24 pairs).  |z| <= 6.56: the cells beyond
+ * r = 6.44 (probability 2^-30 per pair, 1.5e-10 per value beyond |z| = 6.44) are one
+ * cell.  Where far tails matter, use latens_rng. */
+typedef struct {
+  uint32_t s[4];      /* a, b, c, d */
+  float spare;        /* z1, when pending */
+  uint32_t pending;   /* 1: spare is the next normal */
+} latens_rng_lane;
+
+/* Lane l (0..15) of r, as defined above (r is not advanced).  LATENS_EINVAL for a NULL
+ * pointer or l > 15. */
+LATENS_EXPORT int latens_rng_fast_lane(const latens_rng_fast *r, unsigned l, latens_rng_lane *lane);
+LATENS_EXPORT double latens_rng_lane_normal(latens_rng_lane *r); /* N(0, 1); r initialised */
+/* x[i] = mu + sigma * latens_rng_lane_normal(r), i = 0..n-1, exactly; the checks of
+ * latens_rng_fill_normal. */
+LATENS_EXPORT int latens_rng_lane_fill_normal(latens_rng_lane *r, double *x, size_t n,
+                                              double mu, double sigma);
+/* The next n normals of each of the nl <= 16 lanes L[0..nl-1] together:
+ * z[16 i + l] = lane l's normal i (entries of absent lanes l >= nl unspecified but
+ * written), exactly as n latens_rng_lane_normal draws per lane would give, at the cost of
+ * sixteen lanes in vector registers (AVX2 and FMA where the CPU has them) when the lanes
+ * have the same pending state.  LATENS_EINVAL for NULL pointers or nl > 16. */
+LATENS_EXPORT int latens_rng_lane_fill16(latens_rng_lane *const *L, size_t nl, double *z,
+                                         size_t n);
+
 /* GSL adaptor: a gsl_rng whose state is a latens_rng, so gsl_ran_* can draw from a stream.
  * get() returns the next 32-bit word (range [0, 2^32 - 1]); get_double() the 53-bit uniform.
  * gsl_rng_set(g, s) restarts stream (s, 0) (GSL hands set() uninitialised state, so no

@@ -56,6 +56,12 @@ LATENS_EXPORT int latens_rng_fill_normal_kernel(latens_rng *r, double *x, size_t
 LATENS_EXPORT int latens_rng_fast_fill_normal_kernel(latens_rng_fast *r, double *x, size_t n,
                                                      double mu, double sigma, int kernel);
 
+/* The same for latens_rng_lane_fill16: kernel 0 lane by lane with scalar fmaf, 1 sixteen
+ * lanes in AVX2 + FMA registers (LATENS_EUNIMPL where absent); tests/core/test_rng_lane.c
+ * compares them. */
+LATENS_EXPORT int latens_rng_lane_fill16_kernel(latens_rng_lane *const *L, size_t nl, double *z,
+                                                size_t n, int kernel);
+
 /* nb Philox blocks from block `first` of stream (key, s0, s1) into out (4 nb words), bitwise
  * the scalar bijection (AVX2 where the CPU has it). */
 void rng_philox_batch(const uint32_t key[2], uint32_t s0, uint32_t s1, uint64_t first, size_t nb,

@@ -8,6 +8,7 @@ Suite *logspace_suite(void);
 Suite *quad_suite(void);
 Suite *rng_suite(void);
 Suite *rng_fast_suite(void);
+Suite *rng_lane_suite(void);
 Suite *chol_suite(void);
 Suite *kalman_suite(void);
 Suite *optim_suite(void);

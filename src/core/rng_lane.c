@@ -14,11 +14,12 @@
 #include <math.h>
 #include <string.h>
 #include "rng_impl.h"
+#include "rng_lane_simd.h"
 
-#define LN2H 0x1.62e4p-1f      /* ln 2 to 16 bits: k LN2H is exact for |k| < 2^8 */
-#define LN2L 0x1.7f7d1cp-20f   /* ln 2 - LN2H */
-#define PI33 0x1.921fb6p-32f   /* pi 2^-33: angle per unit of t */
-#define MBIAS 0x3f2aaaab       /* bits of 2/3: m is reduced to [2/3, 4/3) */
+#define LN2H LANE_LN2H
+#define LN2L LANE_LN2L
+#define PI33 LANE_PI33
+#define MBIAS LANE_MBIAS
 
 static inline uint32_t rotl32(uint32_t x, int k) { return x << k | x >> (32 - k); }
 static inline float f_bits(uint32_t u) {
@@ -41,7 +42,7 @@ static inline uint32_t lane_word(latens_rng_lane *r) {
 }
 
 /* The pair (z0, z1) of words (a, b), step by step as the header defines it. */
-static void bm_pair(uint32_t a, uint32_t b, float *z0, float *z1) {
+static inline __attribute__((always_inline)) void bm_pair_body(uint32_t a, uint32_t b, float *z0, float *z1) {
   /* radius: -2 ln u with u on the odd grid j 2^-31 */
   const float u = (float)(int32_t)((a >> 1) | 1u) * 0x1p-31f;
   const int32_t i = (int32_t)(bits_f(u) - (uint32_t)MBIAS);
@@ -69,6 +70,27 @@ static void bm_pair(uint32_t a, uint32_t b, float *z0, float *z1) {
   *z0 = r * X, *z1 = r * Y;
 }
 
+/* Compiled twice: fmaf is one instruction where the target has FMA, and a libm call
+ * (correctly rounded, so the same bits, but a call each) where it does not. */
+static void bm_pair_base(uint32_t a, uint32_t b, float *z0, float *z1) {
+  bm_pair_body(a, b, z0, z1);
+}
+#ifdef HAVE_LANE_AVX2
+__attribute__((target("fma"))) static void bm_pair_fma(uint32_t a, uint32_t b, float *z0,
+                                                       float *z1) {
+  bm_pair_body(a, b, z0, z1);
+}
+#endif
+static inline void bm_pair(uint32_t a, uint32_t b, float *z0, float *z1) {
+#ifdef HAVE_LANE_AVX2
+  if (__builtin_cpu_supports("fma")) {
+    bm_pair_fma(a, b, z0, z1);
+    return;
+  }
+#endif
+  bm_pair_base(a, b, z0, z1);
+}
+
 static inline float lane_draw(latens_rng_lane *r) {
   if (r->pending) {
     r->pending = 0;
@@ -92,6 +114,14 @@ int latens_rng_fast_lane(const latens_rng_fast *r, unsigned l, latens_rng_lane *
 
 double latens_rng_lane_normal(latens_rng_lane *r) { return (double)lane_draw(r); }
 
+static int have_avx2_fma(void) {
+#ifdef HAVE_LANE_AVX2
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return 0;
+#endif
+}
+
 static int check_fill(const char *fn, const void *r, const double *x, size_t n, double mu,
                       double sigma) {
   if (!r || (!x && n)) LATENS_ERRORF(LATENS_EINVAL, "%s: %s is NULL", fn, r ? "x" : "r");
@@ -101,120 +131,58 @@ static int check_fill(const char *fn, const void *r, const double *x, size_t n, 
   return LATENS_OK;
 }
 
+#ifdef HAVE_LANE_AVX2
+/* Whole blocks of eight pairs of one lane: the words one after another (one generator is a
+ * dependency chain), the transforms eight at a time.  Nothing pending on entry or exit;
+ * returns the values written. */
+__attribute__((target("avx2,fma"))) static size_t lane_pairs_avx2(latens_rng_lane *r, double *x,
+                                                                  size_t n, double mu,
+                                                                  double sigma) {
+  size_t i = 0;
+  for (; n - i >= 16; i += 16) {
+    uint32_t a[8], b[8];
+    float z0[8], z1[8];
+    for (int k = 0; k < 8; k++) a[k] = lane_word(r), b[k] = lane_word(r);
+    __m256 v0, v1;
+    lane_bm8(_mm256_loadu_si256((const __m256i *)(const void *)a),
+             _mm256_loadu_si256((const __m256i *)(const void *)b), &v0, &v1);
+    _mm256_storeu_ps(z0, v0), _mm256_storeu_ps(z1, v1);
+    for (int k = 0; k < 8; k++)
+      x[i + 2 * k] = mu + sigma * (double)z0[k], x[i + 2 * k + 1] = mu + sigma * (double)z1[k];
+  }
+  return i;
+}
+#endif
+
 int latens_rng_lane_fill_normal(latens_rng_lane *r, double *x, size_t n, double mu,
                                 double sigma) {
   int s = check_fill("latens_rng_lane_fill_normal", r, x, n, mu, sigma);
   if (s) return s;
-  for (size_t i = 0; i < n; i++) x[i] = mu + sigma * (double)lane_draw(r);
+  size_t i = 0;
+  if (n && r->pending) x[i++] = mu + sigma * (double)lane_draw(r);
+#ifdef HAVE_LANE_AVX2
+  if (have_avx2_fma()) i += lane_pairs_avx2(r, x + i, n - i, mu, sigma);
+#endif
+  for (; i < n; i++) x[i] = mu + sigma * (double)lane_draw(r);
   return LATENS_OK;
 }
 
 /* ---------------------------------------------------------------- sixteen lanes */
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define HAVE_LANE_AVX2 1
-
-#define ROTL8(v, k) _mm256_or_si256(_mm256_slli_epi32(v, k), _mm256_srli_epi32(v, 32 - (k)))
-/* One step of eight generators (the lanes of a, b, c, d); their outputs. */
-#define XOSHIRO8(a, b, c, d, out)                                                             \
-  do {                                                                                        \
-    out = _mm256_add_epi32(ROTL8(_mm256_add_epi32(a, d), 7), a);                              \
-    const __m256i t_ = _mm256_slli_epi32(b, 9);                                               \
-    c = _mm256_xor_si256(c, a), d = _mm256_xor_si256(d, b);                                   \
-    b = _mm256_xor_si256(b, c), a = _mm256_xor_si256(a, d);                                   \
-    c = _mm256_xor_si256(c, t_), d = ROTL8(d, 11);                                            \
-  } while (0)
-#define VF(x) _mm256_set1_ps(x)
-#define VI(x) _mm256_set1_epi32((int)(x))
-#define VFMA _mm256_fmadd_ps
-
-/* bm_pair on eight lanes. */
-__attribute__((target("avx2,fma"))) static inline void bm8(__m256i a, __m256i b, __m256 *z0,
-                                                           __m256 *z1) {
-  const __m256 u = _mm256_mul_ps(
-      _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_srli_epi32(a, 1), VI(1))), VF(0x1p-31f));
-  const __m256i i = _mm256_sub_epi32(_mm256_castps_si256(u), VI(MBIAS));
-  const __m256 k = _mm256_cvtepi32_ps(_mm256_srai_epi32(i, 23));
-  const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(i, VI(0x7fffff)), VI(MBIAS)));
-  const __m256 f = _mm256_sub_ps(m, VF(1.0f)), s = _mm256_div_ps(f, _mm256_add_ps(VF(2.0f), f));
-  const __m256 w = _mm256_mul_ps(s, s), s2 = _mm256_add_ps(s, s);
-  const __m256 R = _mm256_mul_ps(
-      w, VFMA(w, VFMA(w, VFMA(w, VF(1.0f / 9), VF(1.0f / 7)), VF(1.0f / 5)), VF(1.0f / 3)));
-  const __m256 lu = VFMA(k, VF(LN2H), VFMA(k, VF(LN2L), VFMA(s2, R, s2)));
-  const __m256 r = _mm256_sqrt_ps(_mm256_mul_ps(VF(-2.0f), lu));
-  const __m256 p = _mm256_mul_ps(
-      _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(b, 2), VI(2))), VF(PI33));
-  const __m256 v = _mm256_mul_ps(p, p);
-  const __m256 S = _mm256_mul_ps(
-      v, VFMA(v, VFMA(v, VFMA(v, VF(1.0f / 362880), VF(-1.0f / 5040)), VF(1.0f / 120)),
-              VF(-1.0f / 6)));
-  const __m256 sn = VFMA(p, S, p);
-  const __m256 cs = VFMA(
-      v, VFMA(v, VFMA(v, VFMA(v, VFMA(v, VF(-1.0f / 3628800), VF(1.0f / 40320)), VF(-1.0f / 720)),
-                      VF(1.0f / 24)),
-              VF(-0.5f)),
-      VF(1.0f));
-  /* bit 30 of b (the odd quarter turns) to the sign bit selects; the sign bits of
-   * b ^ (b << 1) and of b negate X and Y */
-  const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(b, 1));
-  const __m256i sign = VI(0x80000000u);
-  const __m256 nx = _mm256_castsi256_ps(_mm256_and_si256(_mm256_xor_si256(b, _mm256_slli_epi32(b, 1)), sign));
-  const __m256 ny = _mm256_castsi256_ps(_mm256_and_si256(b, sign));
-  *z0 = _mm256_mul_ps(r, _mm256_xor_ps(_mm256_blendv_ps(cs, sn, odd), nx));
-  *z1 = _mm256_mul_ps(r, _mm256_xor_ps(_mm256_blendv_ps(sn, cs, odd), ny));
-}
-
-/* Eight floats widened to z[0..7]. */
-__attribute__((target("avx2,fma"))) static inline void put8(double *z, __m256 v) {
-  _mm256_storeu_pd(z, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-  _mm256_storeu_pd(z + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-}
-
-/* Word k (a, b, c, d) of lanes 8h .. 8h+7, and back. */
-__attribute__((target("avx2,fma"))) static inline __m256i lanes_load(latens_rng_lane *const *L,
-                                                                      int h, int k) {
-  return _mm256_setr_epi32((int)L[8 * h]->s[k], (int)L[8 * h + 1]->s[k], (int)L[8 * h + 2]->s[k],
-                           (int)L[8 * h + 3]->s[k], (int)L[8 * h + 4]->s[k], (int)L[8 * h + 5]->s[k],
-                           (int)L[8 * h + 6]->s[k], (int)L[8 * h + 7]->s[k]);
-}
-__attribute__((target("avx2,fma"))) static inline void lanes_store(latens_rng_lane *const *L,
-                                                                   int h, int k, __m256i v) {
-  uint32_t t[8];
-  _mm256_storeu_si256((__m256i *)(void *)t, v);
-  for (int l = 0; l < 8; l++) L[8 * h + l]->s[k] = t[l];
-}
-
+#ifdef HAVE_LANE_AVX2
 /* 2 np normals of sixteen lanes with nothing pending: pair i to z[32 i ..]. */
 __attribute__((target("avx2,fma"))) static void pairs_avx2(latens_rng_lane *const *L, double *z,
                                                            size_t np) {
-  __m256i a0 = lanes_load(L, 0, 0), b0 = lanes_load(L, 0, 1), c0 = lanes_load(L, 0, 2),
-          d0 = lanes_load(L, 0, 3);
-  __m256i a1 = lanes_load(L, 1, 0), b1 = lanes_load(L, 1, 1), c1 = lanes_load(L, 1, 2),
-          d1 = lanes_load(L, 1, 3);
+  lane16 g;
+  lane16_load(&g, L);
   for (size_t i = 0; i < np; i++, z += 32) {
-    __m256i ra, rb, qa, qb; /* radius and angle words of banks 0 and 1 */
-    XOSHIRO8(a0, b0, c0, d0, ra);
-    XOSHIRO8(a1, b1, c1, d1, rb);
-    XOSHIRO8(a0, b0, c0, d0, qa);
-    XOSHIRO8(a1, b1, c1, d1, qb);
-    __m256 z0a, z1a, z0b, z1b;
-    bm8(ra, qa, &z0a, &z1a);
-    bm8(rb, qb, &z0b, &z1b);
-    put8(z, z0a), put8(z + 8, z0b), put8(z + 16, z1a), put8(z + 24, z1b);
+    __m256 z0[2], z1[2];
+    lane16_pair(&g, z0, z1);
+    lane_put8(z, z0[0]), lane_put8(z + 8, z0[1]), lane_put8(z + 16, z1[0]), lane_put8(z + 24, z1[1]);
   }
-  lanes_store(L, 0, 0, a0), lanes_store(L, 0, 1, b0), lanes_store(L, 0, 2, c0), lanes_store(L, 0, 3, d0);
-  lanes_store(L, 1, 0, a1), lanes_store(L, 1, 1, b1), lanes_store(L, 1, 2, c1), lanes_store(L, 1, 3, d1);
+  lane16_store(&g, L);
 }
 #endif
-
-static int have_avx2_fma(void) {
-#ifdef HAVE_LANE_AVX2
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return 0;
-#endif
-}
 
 static void fill16(latens_rng_lane *const *L, double *z, size_t n, int simd) {
   size_t i = 0;

@@ -1,13 +1,14 @@
 /* sde/ensemble.c: many paths in parallel.
  *
- * Path p always draws from stream (seed, p) (Philox, or xoshiro with options.rng = FAST) and
- * is advanced by exactly the code of a single solve, or, for Euler-Maruyama and SRIW1 on a
- * built-in scalar model (EM: also Lotka-Volterra), sixteen or four paths at a time by the
- * same arithmetic interleaved or in vector lanes (sde_em_steps_group, sde_sri_steps_group;
- * tests/sde/test_ensemble.c checks bitwise), so a path never depends on the thread count,
- * the schedule or its neighbours; reductions over paths run serially in path order.
- * Summaries advance all paths together one output interval at a time, so memory is
- * O(npaths d) whatever the grid (and a fast stream per path), and quantiles are exact. */
+ * Path p always draws from stream (seed, p) (Philox), or with options.rng = FAST from lane
+ * p mod 16 of fast stream (seed, p / 16), and is advanced by exactly the code of a single
+ * solve, or, for Euler-Maruyama and SRIW1 on a built-in scalar model (EM: also
+ * Lotka-Volterra), sixteen or four paths at a time by the same arithmetic interleaved or in
+ * vector lanes (sde_em_steps_group, sde_sri_steps_group; tests/sde/test_ensemble.c checks
+ * bitwise), so a path never depends on the thread count, the schedule or its neighbours;
+ * reductions over paths run serially in path order.  Summaries advance all paths together
+ * one output interval at a time, so memory is O(npaths (d + m)) whatever the grid, and
+ * quantiles are exact. */
 #include "sde_impl.h"
 
 #include <math.h>
@@ -23,7 +24,7 @@
 typedef struct {
   double *x, *wacc; /* d, m */
   latens_rng rng;
-  latens_rng_fast *fast; /* options.rng = FAST: the path's stream, set at its first interval */
+  latens_rng_lane lane; /* options.rng = FAST: the path's lane, set at its first interval */
   sde_adapt *ad;
 } path_state;
 
@@ -34,11 +35,7 @@ typedef struct {
   size_t nt, npaths, d, m;
   int need_dz, nth;
   uint64_t seed;
-  /* options.rng = FAST: the paths' streams.  A stored ensemble runs each path over the whole
-   * grid in one go, so SDE_WIDE slots per thread serve (a stream is 340 bytes, far more
-   * than a path's state); a summary keeps every path's stream between intervals. */
-  latens_rng_fast *fbuf;
-  int fast, fast_per_path;
+  int fast;              /* options.rng = FAST: paths draw from their lanes */
   int group;             /* paths advance in groups (sde_em_steps_group, or ... */
   int sri;               /* ... sde_sri_steps_group for SRI: by eights and fours) */
   sde_ws *ws;            /* one per thread */
@@ -59,20 +56,18 @@ static void ens_free(ens *e) {
     for (size_t p = 0; p < e->npaths; p++) sde_adapt_free(e->ps[p].ad);
   sde_adapt_free(e->grid);
   free(e->ws), free(e->tbuf), free(e->tst), free(e->ps), free(e->pbuf), free(e->pstatus);
-  free(e->fbuf);
 }
 
-/* per_path: keep every path's fast stream (summaries), not SDE_WIDE per thread. */
 static int ens_init(ens *e, const char *fn, const latens_sde_model *md,
                     const latens_sde_options *opt, const double *x0, const double *t, size_t nt,
-                    size_t npaths, uint64_t seed, int per_path) {
+                    size_t npaths, uint64_t seed) {
   memset(e, 0, sizeof *e);
   int s = sde_grid_check(fn, md, opt, x0, t, nt, &e->need_dz);
   if (s) return s;
   if (npaths == 0) LATENS_ERRORF(LATENS_EINVAL, "%s: npaths is 0", fn);
   e->md = md, e->opt = opt, e->t = t, e->nt = nt, e->npaths = npaths, e->d = md->d, e->m = md->m;
   e->nth = 1, e->seed = seed;
-  e->fast = opt->rng == LATENS_SDE_RNG_FAST, e->fast_per_path = per_path;
+  e->fast = opt->rng == LATENS_SDE_RNG_FAST;
   e->sri = opt->scheme == LATENS_SDE_SRI;
   /* the SRI kernel knows the scalar built-ins only, the EM kernels Lotka-Volterra too */
   const sde_builtin_kind kind = sde_builtin_of(md);
@@ -89,10 +84,7 @@ static int ens_init(ens *e, const char *fn, const latens_sde_model *md,
   e->ps = calloc(npaths, sizeof *e->ps);
   e->pbuf = calloc(npaths, (d + m) * sizeof *e->pbuf);
   e->pstatus = calloc(npaths, sizeof *e->pstatus);
-  if (e->fast)
-    e->fbuf = calloc(per_path ? npaths : (size_t)e->nth * SDE_WIDE, sizeof *e->fbuf);
-  if (!e->ws || !e->tbuf || !e->tst || !e->ps || !e->pbuf || !e->pstatus ||
-      (e->fast && !e->fbuf)) {
+  if (!e->ws || !e->tbuf || !e->tst || !e->ps || !e->pbuf || !e->pstatus) {
     ens_free(e);
     LATENS_ERRORF(LATENS_ENOMEM, "%s: no memory for %zu paths of dimension %zu", fn, npaths, d);
   }
@@ -145,18 +137,18 @@ static void ens_note(ens *e, size_t p) {
   }
 }
 
-/* Start the fast streams (seed, p) of the unit of paths [p0, p1) that thread tid begins. */
-static void ens_fast_start(ens *e, int tid, size_t p0, size_t p1) {
+/* The lanes of paths [p0, p1): lane p mod 16 of fast stream (seed, p / 16), each stream
+ * set up once for its run of paths (a set-up costs ~17 Philox blocks). */
+static void ens_fast_start(ens *e, size_t p0, size_t p1) {
+  latens_rng_fast f;
   for (size_t p = p0; p < p1; p++) {
-    latens_rng_fast *f =
-        e->fast_per_path ? &e->fbuf[p] : &e->fbuf[(size_t)tid * SDE_WIDE + (p - p0)];
-    latens_rng_fast_init(f, e->seed, p);
-    e->ps[p].fast = f;
+    if (p == p0 || p % 16 == 0) latens_rng_fast_init(&f, e->seed, p / 16);
+    latens_rng_fast_lane(&f, (unsigned)(p % 16), &e->ps[p].lane);
   }
 }
 
-static sde_normals path_normals(path_state *q) {
-  return q->fast ? (sde_normals){NULL, q->fast} : sde_normals_philox(&q->rng);
+static sde_normals path_normals(ens *e, path_state *q) {
+  return e->fast ? (sde_normals){NULL, &q->lane} : sde_normals_philox(&q->rng);
 }
 
 /* Advance path p over output intervals k0..k1 (writing X/W columns when given). */
@@ -166,7 +158,7 @@ static int ens_path(ens *e, int tid, size_t p, size_t k0, size_t k1, double *X, 
   sde_ws *w = &e->ws[tid];
   double *dw = e->tbuf + (size_t)tid * 2 * e->m;
   if (!q->ad) {
-    const sde_normals src = path_normals(q);
+    const sde_normals src = path_normals(e, q);
     return sde_fixed_span(w, e->t, k0, k1, q->x, &src, dw, e->need_dz ? dw + e->m : NULL,
                           q->wacc, X, ldx, W, ldw, &e->tst[tid]);
   }
@@ -189,7 +181,7 @@ static void ens_group(ens *e, int tid, size_t p, size_t np, size_t k0, size_t k1
   const double dt = e->opt->dt, *t = e->t;
   for (size_t q = 0; q < np; q++) {
     path_state *ps = &e->ps[p + (size_t)q];
-    x[q] = ps->x, wacc[q] = ps->wacc, r[q] = path_normals(ps), st[q] = LATENS_OK;
+    x[q] = ps->x, wacc[q] = ps->wacc, r[q] = path_normals(e, ps), st[q] = LATENS_OK;
   }
   for (size_t k = k0; k < k1; k++) {
     /* the step count and last step of sde_fixed_span */
@@ -239,7 +231,7 @@ static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_ma
         for (size_t q = p; q < pend; q++) e->pstatus[q] = LATENS_OK;
         continue;
       }
-      if (e->fast && k0 == 0) ens_fast_start(e, tid, p, pend);
+      if (e->fast && k0 == 0) ens_fast_start(e, p, pend);
       while (e->group && pend - p >= SDE_GROUP) {
         const size_t np = pend - p >= SDE_WIDE && !e->sri ? SDE_WIDE
                                                            : (pend - p) / SDE_GROUP * SDE_GROUP;
@@ -282,7 +274,7 @@ int latens_sde_ensemble(const latens_sde_model *md, const latens_sde_options *op
   if (md && (s = check_rows(fn, "X", X, md->d, nt, npaths))) return s;
   if (md && W && (s = check_rows(fn, "W", W, md->m, nt, npaths))) return s;
   ens e;
-  if ((s = ens_init(&e, fn, md, opt, x0, t, nt, npaths, seed, 0))) return s;
+  if ((s = ens_init(&e, fn, md, opt, x0, t, nt, npaths, seed))) return s;
   for (size_t p = 0; p < npaths; p++) {
     memcpy(X->data + p * X->ld, e.ps[p].x, e.d * sizeof(double));
     if (W) memset(W->data + p * W->ld, 0, e.m * sizeof(double));
@@ -345,7 +337,7 @@ int latens_sde_ensemble_summary(const latens_sde_model *md, const latens_sde_opt
     if (!(prob[q] >= 0 && prob[q] <= 1))
       LATENS_ERRORF(LATENS_EDOM, "%s: probability prob[%zu] = %g outside [0, 1]", fn, q, prob[q]);
   ens e;
-  if ((s = ens_init(&e, fn, md, opt, x0, t, nt, npaths, seed, 1))) return s;
+  if ((s = ens_init(&e, fn, md, opt, x0, t, nt, npaths, seed))) return s;
   double *col = malloc(npaths * sizeof *col);
   if (!col) {
     ens_free(&e);

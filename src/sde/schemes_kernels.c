@@ -12,6 +12,7 @@
 #include "sde_impl.h"
 
 #include <math.h>
+#include "../core/rng_lane_simd.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -185,6 +186,86 @@ DEFINE_EM_WIDE(em_wide_gbm, VGBM_F, VGBM_G)
 DEFINE_EM_WIDE(em_wide_dw, VDW_F, VDW_G)
 DEFINE_EM_WIDE(em_wide_ou, VOU_F, VOU_G)
 
+/* The same steps when the sixteen paths draw from sixteen lanes (options.rng = FAST): the
+ * lockstep fill already puts step i's normals in path order, z[16 i + q], so a vector is
+ * one load and nothing is transposed. */
+#define DEFINE_EM_LANES(NAME, F, G)                                                           \
+  __attribute__((target("avx2"))) static void NAME(const double *p, const double *z, size_t a, \
+                                                   size_t b, double H, double SH, __m256d *X, \
+                                                   __m256d *W) {                              \
+    const __m256d P0 = _mm256_set1_pd(p[0]), P1 = _mm256_set1_pd(p[1]);                       \
+    const __m256d P2 = _mm256_set1_pd(p[2]), Hv = _mm256_set1_pd(H), SHv = _mm256_set1_pd(SH); \
+    (void)P1, (void)P2;                                                                       \
+    __m256d x0 = X[0], x1 = X[1], x2 = X[2], x3 = X[3], w0 = W[0], w1 = W[1], w2 = W[2],      \
+            w3 = W[3];                                                                        \
+    for (size_t i = a; i < b; i++) {                                                          \
+      const double *zi = z + SDE_WIDE * i;                                                    \
+      VEM_STEP(x0, w0, _mm256_loadu_pd(zi), F, G);                                            \
+      VEM_STEP(x1, w1, _mm256_loadu_pd(zi + 4), F, G);                                        \
+      VEM_STEP(x2, w2, _mm256_loadu_pd(zi + 8), F, G);                                        \
+      VEM_STEP(x3, w3, _mm256_loadu_pd(zi + 12), F, G);                                       \
+    }                                                                                         \
+    X[0] = x0, X[1] = x1, X[2] = x2, X[3] = x3, W[0] = w0, W[1] = w1, W[2] = w2, W[3] = w3;   \
+  }
+DEFINE_EM_LANES(em_lanes_gbm, VGBM_F, VGBM_G)
+DEFINE_EM_LANES(em_lanes_dw, VDW_F, VDW_G)
+DEFINE_EM_LANES(em_lanes_ou, VOU_F, VOU_G)
+
+/* The same steps with each pair of steps' normals made in registers as they are needed
+ * (rng_lane_simd.h; the values of the lockstep fill), so the generator's work and the
+ * steps' dependency chains overlap and nothing goes through memory.  A value left pending
+ * by an odd step count is kept in the lane as latens_rng_lane_normal would keep it. */
+#define VWIDEN_LO(v) _mm256_cvtps_pd(_mm256_castps256_ps128(v))
+#define VWIDEN_HI(v) _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))
+#define VEM_STEP16(z, F, G)                                                                   \
+  do {                                                                                        \
+    VEM_STEP(x0, w0, VWIDEN_LO((z)[0]), F, G);                                                \
+    VEM_STEP(x1, w1, VWIDEN_HI((z)[0]), F, G);                                                \
+    VEM_STEP(x2, w2, VWIDEN_LO((z)[1]), F, G);                                                \
+    VEM_STEP(x3, w3, VWIDEN_HI((z)[1]), F, G);                                                \
+  } while (0)
+#define DEFINE_EM_FUSED(NAME, F, G)                                                           \
+  __attribute__((target("avx2,fma"))) static void NAME(const double *p,                      \
+                                                       latens_rng_lane *const *L, size_t n,   \
+                                                       double H, double SH, __m256d *X,       \
+                                                       __m256d *W) {                          \
+    const __m256d P0 = _mm256_set1_pd(p[0]), P1 = _mm256_set1_pd(p[1]);                       \
+    const __m256d P2 = _mm256_set1_pd(p[2]), Hv = _mm256_set1_pd(H), SHv = _mm256_set1_pd(SH); \
+    (void)P1, (void)P2;                                                                       \
+    __m256d x0 = X[0], x1 = X[1], x2 = X[2], x3 = X[3], w0 = W[0], w1 = W[1], w2 = W[2],      \
+            w3 = W[3];                                                                        \
+    size_t i = 0;                                                                             \
+    if (n && L[0]->pending) {                                                                 \
+      float sp[SDE_WIDE];                                                                     \
+      for (int q = 0; q < SDE_WIDE; q++) sp[q] = L[q]->spare, L[q]->pending = 0;              \
+      const __m256 z[2] = {_mm256_loadu_ps(sp), _mm256_loadu_ps(sp + 8)};                     \
+      VEM_STEP16(z, F, G);                                                                    \
+      i = 1;                                                                                  \
+    }                                                                                         \
+    lane16 g;                                                                                 \
+    lane16_load(&g, L);                                                                       \
+    for (; i + 2 <= n; i += 2) {                                                              \
+      __m256 z0[2], z1[2];                                                                    \
+      lane16_pair(&g, z0, z1);                                                                \
+      VEM_STEP16(z0, F, G);                                                                   \
+      VEM_STEP16(z1, F, G);                                                                   \
+    }                                                                                         \
+    float sp[SDE_WIDE];                                                                       \
+    if (i < n) {                                                                              \
+      __m256 z0[2], z1[2];                                                                    \
+      lane16_pair(&g, z0, z1);                                                                \
+      VEM_STEP16(z0, F, G);                                                                   \
+      _mm256_storeu_ps(sp, z1[0]), _mm256_storeu_ps(sp + 8, z1[1]);                           \
+    }                                                                                         \
+    lane16_store(&g, L);                                                                      \
+    if (i < n)                                                                                \
+      for (int q = 0; q < SDE_WIDE; q++) L[q]->spare = sp[q], L[q]->pending = 1;              \
+    X[0] = x0, X[1] = x1, X[2] = x2, X[3] = x3, W[0] = w0, W[1] = w1, W[2] = w2, W[3] = w3;   \
+  }
+DEFINE_EM_FUSED(em_fused_gbm, VGBM_F, VGBM_G)
+DEFINE_EM_FUSED(em_fused_dw, VDW_F, VDW_G)
+DEFINE_EM_FUSED(em_fused_ou, VOU_F, VOU_G)
+
 __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const double *p,
                                                     double *zbuf, double dt, size_t ns,
                                                     double hlast, double *const *x,
@@ -202,9 +283,30 @@ __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const
                          wacc[4 * v][0]);
   }
   for (int q = 0; q < SDE_WIDE; q++) zq[q] = zbuf + (size_t)q * per;
+  latens_rng_lane *L[SDE_WIDE];
+  for (int q = 0; q < SDE_WIDE; q++) L[q] = r[q].lane;
+  if (L[0] && __builtin_cpu_supports("fma")) { /* every path has a lane, or none */
+    void (*fused)(const double *, latens_rng_lane *const *, size_t, double, double, __m256d *,
+                  __m256d *) = kind == SDE_BUILTIN_GBM           ? em_fused_gbm
+                               : kind == SDE_BUILTIN_DOUBLE_WELL ? em_fused_dw
+                                                                 : em_fused_ou;
+    fused(p, L, ns - 1, dt, sqrt(dt), X, W);
+    fused(p, L, 1, hlast, sqrt(hlast), X, W); /* the short last step */
+    ns = 0;
+  }
+  void (*runl)(const double *, const double *, size_t, size_t, double, double, __m256d *,
+               __m256d *) = kind == SDE_BUILTIN_GBM           ? em_lanes_gbm
+                            : kind == SDE_BUILTIN_DOUBLE_WELL ? em_lanes_dw
+                                                              : em_lanes_ou;
   for (size_t i0 = 0; i0 < ns; i0 += per) {
     const size_t nb = ns - i0 < per ? ns - i0 : per;
     const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
+    if (L[0]) { /* every path has a lane, or none */
+      latens_rng_lane_fill16(L, SDE_WIDE, zbuf, nb);
+      runl(p, zbuf, 0, nmain, dt, sqrt(dt), X, W);
+      if (nlast < nb) runl(p, zbuf, nlast, nb, hlast, sqrt(hlast), X, W);
+      continue;
+    }
     for (int q = 0; q < SDE_WIDE; q++)
       sde_normals_fill(&r[q], zbuf + (size_t)q * per, nb);
     run(p, zq, 0, nmain, dt, sqrt(dt), X, W);
@@ -287,6 +389,25 @@ static inline __attribute__((always_inline)) void lv_run(int nv, const double *p
   }
 }
 
+/* lv_run for sixteen paths on lanes (options.rng = FAST): the lockstep fill puts step i's
+ * dW1 of the sixteen paths at z[32 i ..], its dW2 at z[32 i + 16 ..], in path order. */
+static inline __attribute__((always_inline)) void lv_run_lanes(const double *p, const double *z,
+                                                               size_t a, size_t b, double h,
+                                                               double sh, lv_v4 *xa, lv_v4 *xb,
+                                                               lv_v4 *wa, lv_v4 *wb) {
+  const lv_v4 P0 = LV_BC(p[0]), P1 = LV_BC(p[1]), P2 = LV_BC(p[2]), P3 = LV_BC(p[3]);
+  const lv_v4 P4 = LV_BC(p[4]), P5 = LV_BC(p[5]), H = LV_BC(h), SH = LV_BC(sh);
+  for (size_t i = a; i < b; i++) {
+    const double *zi = z + 2 * SDE_WIDE * i;
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; v++) {
+      lv_v4 za, zb;
+      memcpy(&za, zi + 4 * v, sizeof za), memcpy(&zb, zi + SDE_WIDE + 4 * v, sizeof zb);
+      LV_STEP(v, za, zb);
+    }
+  }
+}
+
 /* ns steps (the last of hlast) of the 4 nv paths x[0..4 nv), as em_wide's chunks. */
 static inline __attribute__((always_inline)) void lv_group(int nv, const double *p,
                                                            double *zbuf, double dt, size_t ns,
@@ -309,6 +430,14 @@ static inline __attribute__((always_inline)) void lv_group(int nv, const double 
   for (size_t i0 = 0; i0 < ns; i0 += per) {
     const size_t nb = ns - i0 < per ? ns - i0 : per;
     const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
+    if (nv == 4 && r[0].lane) { /* sixteen lanes (every path has one, or none) */
+      latens_rng_lane *L[SDE_WIDE];
+      for (int q = 0; q < SDE_WIDE; q++) L[q] = r[q].lane;
+      latens_rng_lane_fill16(L, SDE_WIDE, zbuf, 2 * nb);
+      lv_run_lanes(p, zbuf, 0, nmain, dt, sdt, xa, xb, wa, wb);
+      if (nlast < nb) lv_run_lanes(p, zbuf, nlast, nb, hlast, sqrt(hlast), xa, xb, wa, wb);
+      continue;
+    }
     for (size_t q = 0; q < np; q++) sde_normals_fill(&r[q], zbuf + q * 2 * per, 2 * nb);
     lv_run(nv, p, zq, 0, nmain, dt, sdt, xa, xb, wa, wb);
     if (nlast < nb) lv_run(nv, p, zq, nlast, nb, hlast, sqrt(hlast), xa, xb, wa, wb);

@@ -6,11 +6,12 @@
 #include <latens/sde.h>
 
 /* Where a path's normals come from: its Philox stream or, with options.rng = FAST, its
- * xoshiro stream (exactly one pointer set).  One type for both so the step kernels stay one
- * code; both fills give exactly the single draws, so bulk and single reads mix freely. */
+ * lane of a fast stream (exactly one pointer set).  One type for both so the step kernels
+ * stay one code; both fills give exactly the single draws, so bulk and single reads mix
+ * freely. */
 typedef struct {
   latens_rng *philox;
-  latens_rng_fast *fast;
+  latens_rng_lane *lane;
 } sde_normals;
 
 static inline sde_normals sde_normals_philox(latens_rng *r) {
@@ -18,11 +19,11 @@ static inline sde_normals sde_normals_philox(latens_rng *r) {
 }
 /* n standard normals; the arguments are valid, so the status is always LATENS_OK */
 static inline void sde_normals_fill(const sde_normals *s, double *z, size_t n) {
-  if (s->fast) latens_rng_fast_fill_normal(s->fast, z, n, 0.0, 1.0);
+  if (s->lane) latens_rng_lane_fill_normal(s->lane, z, n, 0.0, 1.0);
   else latens_rng_fill_normal(s->philox, z, n, 0.0, 1.0);
 }
 static inline double sde_normals_draw(const sde_normals *s) {
-  return s->fast ? latens_rng_fast_normal(s->fast) : latens_rng_normal(s->philox);
+  return s->lane ? latens_rng_lane_normal(s->lane) : latens_rng_normal(s->philox);
 }
 
 /* A stepper: one model, one scheme, preallocated buffers.  One per thread. */

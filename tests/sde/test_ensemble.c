@@ -517,6 +517,16 @@ static latens_sde_options fast_opts(latens_sde_scheme s, double dt) {
   return o;
 }
 
+/* Path p's normals under rng = FAST, as sde.h defines them: lane p mod 16 of fast stream
+ * (seed, p / 16). */
+static latens_rng_lane lane_of(uint64_t seed, size_t p) {
+  latens_rng_fast f;
+  latens_rng_lane l;
+  ck_assert_int_eq(latens_rng_fast_init(&f, seed, p / 16), LATENS_OK);
+  ck_assert_int_eq(latens_rng_fast_lane(&f, (unsigned)(p % 16), &l), LATENS_OK);
+  return l;
+}
+
 START_TEST(test_fast_kernel_equals_callbacks) {
   /* with rng = FAST the group kernels read each path's fast stream as the general path does */
   kernel_vs_callbacks(LATENS_SDE_RNG_FAST);
@@ -570,26 +580,26 @@ static int hand_fg(double t, const double *x, const double *p, void *u, double *
 
 START_TEST(test_fast_hand_loop) {
   /* Oracle (independent re-implementation of the wiring): path p of the FAST ensemble is
-   * latens_rng_fast_init(seed, p), one latens_rng_fast_normal per step, and the EM step
+   * lane p mod 16 of latens_rng_fast_init(seed, p / 16), one latens_rng_lane_normal per
+   * step, and the EM step
    * x += f(t, x) h + g(t, x) (sqrt(h) z) with t = i h, written out here; the kernel's
    * arithmetic is that expression, so equality is bitwise.  Grid times are multiples of h =
    * 2^-8 (every step exactly h); spans of 100, 100 and 2400 steps, the last crossing the
-   * bulk draws' 2048-normal chunks. */
+   * bulk draws' 2048-normal chunks; 21 paths, so the second stream's lanes serve too. */
   latens_sde_model *md = latens_sde_model_alloc(1, 1, LATENS_SDE_NOISE_DIAGONAL, 1);
   md->both = hand_fg, md->theta[0] = 0.7, md->x0[0] = 0.3;
   const double h = 1.0 / 256;
   double t[4] = {0, 100 * h, 200 * h, 2600 * h};
-  enum { NP = 5 };
+  enum { NP = 21 };
   latens_sde_options o = fast_opts(LATENS_SDE_EM, h);
   latens_mat *W, *X = run(md, o, t, 4, NP, 2, &W);
   int bad = 0;
   for (size_t p = 0; p < NP; p++) {
-    latens_rng_fast r;
-    ck_assert_int_eq(latens_rng_fast_init(&r, 42, p), LATENS_OK);
+    latens_rng_lane r = lane_of(42, p);
     double x = 0.3, w = 0, f, g;
     size_t k = 1;
     for (int i = 0; i < 2600; i++) {
-      const double dw = latens_rng_fast_normal(&r) * sqrt(h);
+      const double dw = latens_rng_lane_normal(&r) * sqrt(h);
       hand_fg(i * h, &x, md->theta, NULL, &f, &g);
       x += f * h + g * dw;
       w += dw;
@@ -615,7 +625,7 @@ static latens_sde_model *strat_gbm(void) {
 
 START_TEST(test_fast_every_scheme) {
   /* Oracle: latens_sde_solve_increments on increments built here from the fast stream
-   * (seed, p) by sde_draw_step's rule (per step m normals for dW = sqrt(h) z, then, for SRI
+   * lane of path p (lane_of) by sde_draw_step's rule (per step m normals for dW = sqrt(h) z, then, for SRI
    * and SRA, m for dZ = h (dW + sqrt(h) z' / sqrt 3) / 2), so every scheme's general path
    * and the single-draw route (m = 1100 with dZ: 2200 normals a step, more than a bulk
    * draw holds) read the fast stream in order.  Same step function on the same increments:
@@ -643,13 +653,12 @@ START_TEST(test_fast_every_scheme) {
     latens_mat *X = latens_mat_alloc(3 * d, NP);
     int bad = latens_sde_ensemble(md, &o, NULL, t, 3, NP, 9, X, NULL, NULL, NULL) != LATENS_OK;
     for (size_t p = 0; p < NP; p++) {
-      latens_rng_fast r;
-      latens_rng_fast_init(&r, 9, p);
+      latens_rng_lane r = lane_of(9, p);
       for (int j = 0; j < NS; j++) {
         double *w = dW + (size_t)j * m, *z = dZ + (size_t)j * m;
-        for (size_t q = 0; q < m; q++) w[q] = sqrt(h) * latens_rng_fast_normal(&r);
+        for (size_t q = 0; q < m; q++) w[q] = sqrt(h) * latens_rng_lane_normal(&r);
         for (size_t q = 0; need_dz && q < m; q++)
-          z[q] = 0.5 * h * (w[q] + sqrt(h) * latens_rng_fast_normal(&r) * 0.57735026918962576451);
+          z[q] = 0.5 * h * (w[q] + sqrt(h) * latens_rng_lane_normal(&r) * 0.57735026918962576451);
       }
       bad += latens_sde_solve_increments(md, &o, 0, NULL, NS, h, dW, need_dz ? dZ : NULL, m,
                                          NULL, xe, NULL) != LATENS_OK;

@@ -1,0 +1,119 @@
+/* core/rng_lane_simd.h: sixteen latens_rng_lane generators in AVX2 registers, and the
+ * Box-Muller transform of rng_lane.c on eight lanes (the same operations, so the same bits).
+ * Inline, for rng_lane.c's fills and for kernels elsewhere that consume the normals as they
+ * are made (sde/schemes_kernels.c), so a step needs no buffer.  Callers compile with
+ * target("avx2,fma") and check the CPU for both. */
+#ifndef LATENS_CORE_RNG_LANE_SIMD_H
+#define LATENS_CORE_RNG_LANE_SIMD_H
+
+#include <latens/rng.h>
+#include <stdint.h>
+
+#define LANE_LN2H 0x1.62e4p-1f    /* ln 2 to 16 bits: k LN2H is exact for |k| < 2^8 */
+#define LANE_LN2L 0x1.7f7d1cp-20f /* ln 2 - LN2H */
+#define LANE_PI33 0x1.921fb6p-32f /* pi 2^-33: angle per unit of t */
+#define LANE_MBIAS 0x3f2aaaab     /* bits of 2/3: m is reduced to [2/3, 4/3) */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_LANE_AVX2 1
+
+#define ROTL8(v, k) _mm256_or_si256(_mm256_slli_epi32(v, k), _mm256_srli_epi32(v, 32 - (k)))
+/* One step of eight generators (the lanes of a, b, c, d); their outputs. */
+#define XOSHIRO8(a, b, c, d, out)                                                             \
+  do {                                                                                        \
+    out = _mm256_add_epi32(ROTL8(_mm256_add_epi32(a, d), 7), a);                              \
+    const __m256i t_ = _mm256_slli_epi32(b, 9);                                               \
+    c = _mm256_xor_si256(c, a), d = _mm256_xor_si256(d, b);                                   \
+    b = _mm256_xor_si256(b, c), a = _mm256_xor_si256(a, d);                                   \
+    c = _mm256_xor_si256(c, t_), d = ROTL8(d, 11);                                            \
+  } while (0)
+#define VF(x) _mm256_set1_ps(x)
+#define VI(x) _mm256_set1_epi32((int)(x))
+#define VFMA _mm256_fmadd_ps
+
+/* bm_pair on eight lanes. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm8(__m256i a, __m256i b, __m256 *z0,
+                                                           __m256 *z1) {
+  const __m256 u = _mm256_mul_ps(
+      _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_srli_epi32(a, 1), VI(1))), VF(0x1p-31f));
+  const __m256i i = _mm256_sub_epi32(_mm256_castps_si256(u), VI(LANE_MBIAS));
+  const __m256 k = _mm256_cvtepi32_ps(_mm256_srai_epi32(i, 23));
+  const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(i, VI(0x7fffff)), VI(LANE_MBIAS)));
+  const __m256 f = _mm256_sub_ps(m, VF(1.0f)), s = _mm256_div_ps(f, _mm256_add_ps(VF(2.0f), f));
+  const __m256 w = _mm256_mul_ps(s, s), s2 = _mm256_add_ps(s, s);
+  const __m256 R = _mm256_mul_ps(
+      w, VFMA(w, VFMA(w, VFMA(w, VF(1.0f / 9), VF(1.0f / 7)), VF(1.0f / 5)), VF(1.0f / 3)));
+  const __m256 lu = VFMA(k, VF(LANE_LN2H), VFMA(k, VF(LANE_LN2L), VFMA(s2, R, s2)));
+  const __m256 r = _mm256_sqrt_ps(_mm256_mul_ps(VF(-2.0f), lu));
+  const __m256 p = _mm256_mul_ps(
+      _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(b, 2), VI(2))), VF(LANE_PI33));
+  const __m256 v = _mm256_mul_ps(p, p);
+  const __m256 S = _mm256_mul_ps(
+      v, VFMA(v, VFMA(v, VFMA(v, VF(1.0f / 362880), VF(-1.0f / 5040)), VF(1.0f / 120)),
+              VF(-1.0f / 6)));
+  const __m256 sn = VFMA(p, S, p);
+  const __m256 cs = VFMA(
+      v, VFMA(v, VFMA(v, VFMA(v, VFMA(v, VF(-1.0f / 3628800), VF(1.0f / 40320)), VF(-1.0f / 720)),
+                      VF(1.0f / 24)),
+              VF(-0.5f)),
+      VF(1.0f));
+  /* bit 30 of b (the odd quarter turns) to the sign bit selects; the sign bits of
+   * b ^ (b << 1) and of b negate X and Y */
+  const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(b, 1));
+  const __m256i sign = VI(0x80000000u);
+  const __m256 nx = _mm256_castsi256_ps(_mm256_and_si256(_mm256_xor_si256(b, _mm256_slli_epi32(b, 1)), sign));
+  const __m256 ny = _mm256_castsi256_ps(_mm256_and_si256(b, sign));
+  *z0 = _mm256_mul_ps(r, _mm256_xor_ps(_mm256_blendv_ps(cs, sn, odd), nx));
+  *z1 = _mm256_mul_ps(r, _mm256_xor_ps(_mm256_blendv_ps(sn, cs, odd), ny));
+}
+
+/* Eight floats widened to z[0..7]. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane_put8(double *z, __m256 v) {
+  _mm256_storeu_pd(z, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  _mm256_storeu_pd(z + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+/* Word k (a, b, c, d) of lanes 8h .. 8h+7, and back. */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256i lane_load8(latens_rng_lane *const *L,
+                                                                      int h, int k) {
+  return _mm256_setr_epi32((int)L[8 * h]->s[k], (int)L[8 * h + 1]->s[k], (int)L[8 * h + 2]->s[k],
+                           (int)L[8 * h + 3]->s[k], (int)L[8 * h + 4]->s[k], (int)L[8 * h + 5]->s[k],
+                           (int)L[8 * h + 6]->s[k], (int)L[8 * h + 7]->s[k]);
+}
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane_store8(latens_rng_lane *const *L,
+                                                                   int h, int k, __m256i v) {
+  uint32_t t[8];
+  _mm256_storeu_si256((__m256i *)(void *)t, v);
+  for (int l = 0; l < 8; l++) L[8 * h + l]->s[k] = t[l];
+}
+
+
+/* Sixteen lanes: bank h holds lanes 8h .. 8h+7, word k of each in register v[h][k]. */
+typedef struct {
+  __m256i v[2][4];
+} lane16;
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane16_load(lane16 *g,
+                                                                   latens_rng_lane *const *L) {
+  for (int h = 0; h < 2; h++)
+    for (int k = 0; k < 4; k++) g->v[h][k] = lane_load8(L, h, k);
+}
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane16_store(const lane16 *g,
+                                                                    latens_rng_lane *const *L) {
+  for (int h = 0; h < 2; h++)
+    for (int k = 0; k < 4; k++) lane_store8(L, h, k, g->v[h][k]);
+}
+/* The next pair of every lane: z0[h], z1[h] hold lanes 8h .. 8h+7. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane16_pair(lane16 *g, __m256 z0[2],
+                                                                   __m256 z1[2]) {
+  __m256i ra, rb, qa, qb; /* radius and angle words of banks 0 and 1 */
+  XOSHIRO8(g->v[0][0], g->v[0][1], g->v[0][2], g->v[0][3], ra);
+  XOSHIRO8(g->v[1][0], g->v[1][1], g->v[1][2], g->v[1][3], rb);
+  XOSHIRO8(g->v[0][0], g->v[0][1], g->v[0][2], g->v[0][3], qa);
+  XOSHIRO8(g->v[1][0], g->v[1][1], g->v[1][2], g->v[1][3], qb);
+  lane_bm8(ra, qa, &z0[0], &z1[0]);
+  lane_bm8(rb, qb, &z0[1], &z1[1]);
+}
+#endif
+#endif

@@ -7,8 +7,9 @@
  *        (b) a vectorised NumPy Euler-Maruyama on the same problem (numpy's default_rng
  *            normals), run by /usr/bin/python3 in the same run (skipped when absent);
  *      and SRIW1 (two normals per step) on the same problem, and EM on all OpenMP threads.
- *      Then the same with the opt-in fast streams (options.rng = fast): their bare normals
- *      beside Philox's, and EM on them beside those normals and NumPy.
+ *      Then the same with the opt-in fast lanes (options.rng = fast): their bare normals
+ *      (sixteen lanes in lockstep, as the ensemble draws them) beside Philox's, and EM on
+ *      them beside those normals and NumPy.
  *   2. Double-well (nonlinear drift) EM, 10^4 paths x 10^3 steps, vs NumPy: Philox, fast
  *      streams, and fast streams on all threads (NumPy's elementwise loops use one); then
  *      stochastic Lotka-Volterra (2-d, two normals per step) likewise.
@@ -56,18 +57,27 @@ static double run_ensemble(latens_sde_model *md, latens_sde_scheme scheme, size_
   return run_ensemble_threads(md, scheme, np, nsteps, 1, mean);
 }
 
-/* The fast streams' normals alone (latens_rng_fast_fill_normal per path, as the ensemble
- * draws them with rng = fast). */
-static double draw_fast_normals(size_t np, size_t nsteps, double *sink) {
-  double best, s = 0, *z = malloc(nsteps * sizeof *z);
-  BENCH_BEST(REPS, best, {
-    for (size_t p = 0; p < np; p++) {
-      latens_rng_fast r;
-      latens_rng_fast_init(&r, 1, p);
-      latens_rng_fast_fill_normal(&r, z, nsteps, 0.0, 1.0);
-      s += z[nsteps - 1];
+/* The fast lanes' normals alone, as the ensemble draws them with rng = fast: sixteen paths'
+ * lanes of one fast stream filled in lockstep, in chunks of 128 steps. */
+enum { LANE_CHUNK = 128 };
+static double fast_lane_pass(size_t np, size_t nsteps, double *z) {
+  double s = 0;
+  for (size_t g = 0; g < (np + 15) / 16; g++) {
+    latens_rng_fast f;
+    latens_rng_lane lane[16], *L[16];
+    latens_rng_fast_init(&f, 1, g);
+    for (unsigned l = 0; l < 16; l++) latens_rng_fast_lane(&f, l, &lane[l]), L[l] = &lane[l];
+    for (size_t i = 0; i < nsteps; i += LANE_CHUNK) {
+      const size_t n = nsteps - i < LANE_CHUNK ? nsteps - i : LANE_CHUNK;
+      latens_rng_lane_fill16(L, 16, z, n);
+      s += z[16 * n - 1];
     }
-  });
+  }
+  return s;
+}
+static double draw_fast_normals(size_t np, size_t nsteps, double *sink) {
+  double best, s = 0, *z = malloc(16 * LANE_CHUNK * sizeof *z);
+  BENCH_BEST(REPS, best, s += fast_lane_pass(np, nsteps, z));
   free(z);
   *sink = s;
   return best;
@@ -186,14 +196,14 @@ static void throughput(void) {
   char what[64];
   snprintf(what, sizeof what, "latens EM, %d threads (same paths)", nth);
   line(what, t_par, work, t_em, "EM, 1 thread");
-  /* the opt-in fast streams (options.rng = fast): xoshiro128++ words, 23-bit normals */
+  /* the opt-in fast lanes (options.rng = fast): xoshiro128++ words, float Box-Muller */
   double t_fnorm = draw_fast_normals(np, ns, &sink);
   double t_fem = run_ensemble_rng(gbm, LATENS_SDE_EM, np, ns, 1, LATENS_SDE_RNG_FAST, &mean);
   printf("  with rng = fast (E u(1) = %.4f):\n", mean);
   printf("  %-34s %8.3f s  %7.2f M normals/s   %-18s %8.3f s  ratio %.2fx\n",
-         "fast rng: 10^7 normals, bulk fill", t_fnorm, work / t_fnorm / 1e6, "Philox bulk fill",
+         "fast lanes: 10^7 normals, lockstep", t_fnorm, work / t_fnorm / 1e6, "Philox bulk fill",
          t_norm, t_norm / t_fnorm);
-  line("latens EM, rng = fast", t_fem, work, t_fnorm, "fast bulk normals");
+  line("latens EM, rng = fast", t_fem, work, t_fnorm, "fast lane normals");
   if (t_np > 0) line("latens EM, rng = fast", t_fem, work, t_np, "NumPy EM");
   double t_dw = run_ensemble(dw, LATENS_SDE_EM, np, ns, &mean);
   double t_npdw = numpy_em("dw", np, ns);

@@ -134,8 +134,11 @@ LATENS_EXPORT int latens_rng_fill_normal(latens_rng *r, double *x, size_t n, dou
 
 /* ------------------------------------------------------------------ fast streams
  * latens_rng_fast: a cheaper stream for bulk normals, where the draws themselves are the
- * cost (large SDE ensembles: options.rng = LATENS_SDE_RNG_FAST).  An opt-in: latens_rng stays
- * the default everywhere, and a fast stream never reproduces a latens_rng stream.
+ * cost.  An opt-in: latens_rng stays the default everywhere, and a fast stream never
+ * reproduces a latens_rng stream.  Its sixteen generators also serve one by one as lanes
+ * (below), which is how large SDE ensembles use it (options.rng = LATENS_SDE_RNG_FAST): the
+ * stream's own normals are a ziggurat with exact tails, the lanes' a table-free Box-Muller
+ * transform that sixteen paths compute together.
  *
  * Definition (every word is integer arithmetic, so the same on every machine and for every
  * vector width; tests/core/test_rng_fast.c re-implements it from this text):
@@ -227,8 +230,9 @@ LATENS_EXPORT int latens_rng_fast_fill_normal(latens_rng_fast *r, double *x, siz
  *           for q = 0, 1, 2, 3 (negation flips the sign bit).
  *   values  z0 = r * X, z1 = r * Y, widened to double; a fill's x = mu + sigma * z in double.
  * What it gives: (u, theta = q pi/2 + p) is the midpoint grid of 2^30 x 2^30 cells, and the
- * float arithmetic stays within 2e-7 max(1, r) of the exact transform of that grid point
- * (checked against double-precision libm on 2^24 pairs).  |z| <= 6.56: the cells beyond
+ * float arithmetic stays within 2.5e-7 max(1, r) of the exact transform of that grid point
+ * (a count of the roundings; the worst of 2^24 random pairs and every edge against
+ * double-precision libm is 1.74e-7, tests/core/test_rng_lane.c).  |z| <= 6.56: the cells beyond
  * r = 6.44 (probability 2^-30 per pair, 1.5e-10 per value beyond |z| = 6.44) are one
  * cell.  Where far tails matter, use latens_rng. */
 typedef struct {

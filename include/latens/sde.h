@@ -244,10 +244,12 @@ typedef struct {
   int newton_maxiter;       /* [20] */
   int threads;              /* ensembles: OpenMP threads (0: the OpenMP default) [0] */
   int rng;                  /* ensembles: LATENS_SDE_RNG_PHILOX [0] or LATENS_SDE_RNG_FAST: path
-                               p draws from latens_rng_fast (seed, p) instead of latens_rng
-                               (seed, p); fixed steps only (LATENS_EINVAL with adaptive: the
-                               Brownian tree needs addressable draws).  Summaries then keep
-                               each path's stream, 340 bytes a path.  latens_sde_solve
+                               p draws the normals of latens_rng_lane p mod 16 of fast
+                               stream (seed, p / 16) (latens/rng.h: single-precision
+                               Box-Muller, |z| <= 6.56) instead of latens_rng (seed, p),
+                               so sixteen paths make their normals together in vector
+                               registers; fixed steps only (LATENS_EINVAL with adaptive: the
+                               Brownian tree needs addressable draws).  latens_sde_solve
                                draws from the caller's latens_rng and refuses FAST
                                (LATENS_EINVAL); latens_sde_solve_increments draws nothing
                                and ignores it. */
@@ -308,8 +310,9 @@ LATENS_EXPORT int latens_sde_solve(const latens_sde_model *model, const latens_s
 
 /* Ensembles: npaths paths, path p driven by the stream latens_rng_init(seed, p) exactly as
  * latens_sde_solve would be, so each path is the same for any thread count and equals a
- * single solve with that stream (opt->rng = FAST: by latens_rng_fast_init(seed, p), the
- * same normals in the same order, for any thread count and output grid).  Paths run in parallel with OpenMP (opt->threads).  A
+ * single solve with that stream (opt->rng = FAST: path p's lane, as options.rng says, the
+ * same normals in the same order for any thread count and output grid).  Paths run in
+ * parallel with OpenMP (opt->threads).  A
  * failing path stops the ensemble with its status; the error is reported by the thread that
  * met it and again, naming the lowest failing path, on the calling thread (where
  * latens_last_error sees it).  Paths above a failed one may be skipped (their X columns are
@@ -321,9 +324,8 @@ LATENS_EXPORT int latens_sde_ensemble(const latens_sde_model *model, const laten
                                       const double *x0, const double *t, size_t nt,
                                       size_t npaths, uint64_t seed, latens_mat *X, latens_mat *W,
                                       latens_sde_stats *stats, const latens_progress *progress);
-/* Summary statistics over an ensemble without storing paths (memory O(npaths d); adaptive
- * ensembles also keep each path's Brownian-tree cache, O(npaths m max_depth), and rng = FAST
- * each path's stream, sizeof(latens_rng_fast) = 340 bytes per path): at each
+/* Summary statistics over an ensemble without storing paths (memory O(npaths (d + m));
+ * adaptive ensembles also keep each path's Brownian-tree cache, O(npaths m max_depth)): at each
  * output time the mean, the variance (divisor npaths - 1; 0 for one path) and the quantiles
  * at probabilities prob[0..nq) (type-7 interpolation as R's default) of each component.
  * mean, var: d x nt (NULL to skip); quant: (d*nq) x nt with component i, probability q at row

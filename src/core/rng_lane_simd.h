@@ -1,7 +1,6 @@
 /* core/rng_lane_simd.h: sixteen latens_rng_lane generators in AVX2 registers, and the
  * Box-Muller transform of rng_lane.c on eight lanes (the same operations, so the same bits).
- * Inline, for rng_lane.c's fills and for kernels elsewhere that consume the normals as they
- * are made (sde/schemes_kernels.c), so a step needs no buffer.  Callers compile with
+ * The micro-kernel of rng_lane.c, apart from its plain framework; callers compile with
  * target("avx2,fma") and check the CPU for both. */
 #ifndef LATENS_CORE_RNG_LANE_SIMD_H
 #define LATENS_CORE_RNG_LANE_SIMD_H
@@ -32,40 +31,63 @@
 #define VI(x) _mm256_set1_epi32((int)(x))
 #define VFMA _mm256_fmadd_ps
 
-/* bm_pair on eight lanes. */
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm8(__m256i a, __m256i b, __m256 *z0,
-                                                           __m256 *z1) {
-  const __m256 u = _mm256_mul_ps(
-      _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_srli_epi32(a, 1), VI(1))), VF(0x1p-31f));
-  const __m256i i = _mm256_sub_epi32(_mm256_castps_si256(u), VI(LANE_MBIAS));
-  const __m256 k = _mm256_cvtepi32_ps(_mm256_srai_epi32(i, 23));
-  const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(i, VI(0x7fffff)), VI(LANE_MBIAS)));
-  const __m256 f = _mm256_sub_ps(m, VF(1.0f)), s = _mm256_div_ps(f, _mm256_add_ps(VF(2.0f), f));
-  const __m256 w = _mm256_mul_ps(s, s), s2 = _mm256_add_ps(s, s);
-  const __m256 R = _mm256_mul_ps(
-      w, VFMA(w, VFMA(w, VFMA(w, VF(1.0f / 9), VF(1.0f / 7)), VF(1.0f / 5)), VF(1.0f / 3)));
-  const __m256 lu = VFMA(k, VF(LANE_LN2H), VFMA(k, VF(LANE_LN2L), VFMA(s2, R, s2)));
-  const __m256 r = _mm256_sqrt_ps(_mm256_mul_ps(VF(-2.0f), lu));
-  const __m256 p = _mm256_mul_ps(
-      _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(b, 2), VI(2))), VF(LANE_PI33));
-  const __m256 v = _mm256_mul_ps(p, p);
-  const __m256 S = _mm256_mul_ps(
-      v, VFMA(v, VFMA(v, VFMA(v, VF(1.0f / 362880), VF(-1.0f / 5040)), VF(1.0f / 120)),
-              VF(-1.0f / 6)));
-  const __m256 sn = VFMA(p, S, p);
-  const __m256 cs = VFMA(
-      v, VFMA(v, VFMA(v, VFMA(v, VFMA(v, VF(-1.0f / 3628800), VF(1.0f / 40320)), VF(-1.0f / 720)),
-                      VF(1.0f / 24)),
-              VF(-0.5f)),
+/* bm_pair on nb = 1 or 2 banks of eight lanes (a[h], b[h] -> z0[h], z1[h]).  Each line is
+ * written for both banks so that their dependency chains (a divide, a square root and a
+ * dozen dependent fmas each) run side by side.  Two exact rewrites of the definition save
+ * multiplies: u's scaling by 2^-31 is taken off u's exponent field (u >= 2^-31 is normal),
+ * and -2 lu is computed as fma(k, -2 LN2H, fma(k, -2 LN2L, fma(-4 s, R, -4 s))), every
+ * factor -2 being exact, so the values are bm_pair's bit for bit. */
+#define LANE_EACH(h, nb) _Pragma("GCC unroll 2") for (int h = 0; h < (nb); h++)
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm(int nb,
+                                                                              const __m256i *a,
+                                                                              const __m256i *b,
+                                                                              __m256 *z0,
+                                                                              __m256 *z1) {
+  __m256i i[2];
+  __m256 p[2], v[2], k[2], f[2], s[2], w[2], s4[2], R[2], r[2], S[2], sn[2], cs[2];
+  const __m256i sign = VI(0x80000000u);
+  /* i = bits(u) - MBIAS with u = float(j) 2^-31: bits(float(j)) - 31 2^23 - MBIAS */
+  LANE_EACH(h, nb) i[h] = _mm256_sub_epi32(
+      _mm256_castps_si256(_mm256_cvtepi32_ps(_mm256_or_si256(_mm256_srli_epi32(a[h], 1), VI(1)))),
+      VI(LANE_MBIAS + (31u << 23)));
+  LANE_EACH(h, nb) p[h] = _mm256_mul_ps(
+      _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(b[h], 2), VI(2))), VF(LANE_PI33));
+  LANE_EACH(h, nb) k[h] = _mm256_cvtepi32_ps(_mm256_srai_epi32(i[h], 23));
+  LANE_EACH(h, nb) f[h] = _mm256_sub_ps(
+      _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(i[h], VI(0x7fffff)), VI(LANE_MBIAS))),
       VF(1.0f));
+  LANE_EACH(h, nb) s[h] = _mm256_div_ps(f[h], _mm256_add_ps(VF(2.0f), f[h]));
+  LANE_EACH(h, nb) v[h] = _mm256_mul_ps(p[h], p[h]);
+  LANE_EACH(h, nb) S[h] = _mm256_mul_ps(
+      v[h], VFMA(v[h], VFMA(v[h], VFMA(v[h], VF(1.0f / 362880), VF(-1.0f / 5040)), VF(1.0f / 120)),
+                 VF(-1.0f / 6)));
+  LANE_EACH(h, nb) cs[h] = VFMA(
+      v[h], VFMA(v[h], VFMA(v[h], VFMA(v[h], VFMA(v[h], VF(-1.0f / 3628800), VF(1.0f / 40320)),
+                                       VF(-1.0f / 720)),
+                            VF(1.0f / 24)),
+                 VF(-0.5f)),
+      VF(1.0f));
+  LANE_EACH(h, nb) sn[h] = VFMA(p[h], S[h], p[h]);
+  LANE_EACH(h, nb) w[h] = _mm256_mul_ps(s[h], s[h]), s4[h] = _mm256_mul_ps(s[h], VF(-4.0f));
+  LANE_EACH(h, nb) R[h] = _mm256_mul_ps(
+      w[h], VFMA(w[h], VFMA(w[h], VFMA(w[h], VF(1.0f / 9), VF(1.0f / 7)), VF(1.0f / 5)), VF(1.0f / 3)));
+  LANE_EACH(h, nb) r[h] = _mm256_sqrt_ps(VFMA(k[h], VF(-2 * LANE_LN2H),
+                                              VFMA(k[h], VF(-2 * LANE_LN2L), VFMA(s4[h], R[h], s4[h]))));
   /* bit 30 of b (the odd quarter turns) to the sign bit selects; the sign bits of
    * b ^ (b << 1) and of b negate X and Y */
-  const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(b, 1));
-  const __m256i sign = VI(0x80000000u);
-  const __m256 nx = _mm256_castsi256_ps(_mm256_and_si256(_mm256_xor_si256(b, _mm256_slli_epi32(b, 1)), sign));
-  const __m256 ny = _mm256_castsi256_ps(_mm256_and_si256(b, sign));
-  *z0 = _mm256_mul_ps(r, _mm256_xor_ps(_mm256_blendv_ps(cs, sn, odd), nx));
-  *z1 = _mm256_mul_ps(r, _mm256_xor_ps(_mm256_blendv_ps(sn, cs, odd), ny));
+  LANE_EACH(h, nb) {
+    const __m256i odd = _mm256_slli_epi32(b[h], 1);
+    const __m256 sel = _mm256_castsi256_ps(odd);
+    const __m256 nx = _mm256_castsi256_ps(_mm256_and_si256(_mm256_xor_si256(b[h], odd), sign));
+    const __m256 ny = _mm256_castsi256_ps(_mm256_and_si256(b[h], sign));
+    z0[h] = _mm256_mul_ps(r[h], _mm256_xor_ps(_mm256_blendv_ps(cs[h], sn[h], sel), nx));
+    z1[h] = _mm256_mul_ps(r[h], _mm256_xor_ps(_mm256_blendv_ps(sn[h], cs[h], sel), ny));
+  }
+}
+__attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm8(__m256i a, __m256i b,
+                                                                               __m256 *z0,
+                                                                               __m256 *z1) {
+  lane_bm(1, &a, &b, z0, z1);
 }
 
 /* Eight floats widened to z[0..7]. */
@@ -112,8 +134,8 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void lane16_pai
   XOSHIRO8(g->v[1][0], g->v[1][1], g->v[1][2], g->v[1][3], rb);
   XOSHIRO8(g->v[0][0], g->v[0][1], g->v[0][2], g->v[0][3], qa);
   XOSHIRO8(g->v[1][0], g->v[1][1], g->v[1][2], g->v[1][3], qb);
-  lane_bm8(ra, qa, &z0[0], &z1[0]);
-  lane_bm8(rb, qb, &z0[1], &z1[1]);
+  const __m256i rad[2] = {ra, rb}, ang[2] = {qa, qb};
+  lane_bm(2, rad, ang, z0, z1);
 }
 #endif
 #endif

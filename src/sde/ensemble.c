@@ -171,13 +171,14 @@ static int ens_path(ens *e, int tid, size_t p, size_t k0, size_t k1, double *X, 
   return LATENS_OK;
 }
 
-/* np paths p.. (SDE_WIDE or a multiple of SDE_GROUP) together over intervals k0..k1, as
+/* np paths p.. (SDE_WIDE, 2 SDE_WIDE on lanes, or a multiple of SDE_GROUP) together over
+ * intervals k0..k1, as
  * ens_path would advance each; a path that becomes non-finite is reported (st[q]) and no
  * longer written, though still stepped. */
 static void ens_group(ens *e, int tid, size_t p, size_t np, size_t k0, size_t k1, latens_mat *X,
                       latens_mat *W, int *st) {
-  double *x[SDE_WIDE], *wacc[SDE_WIDE];
-  sde_normals r[SDE_WIDE];
+  double *x[2 * SDE_WIDE], *wacc[2 * SDE_WIDE];
+  sde_normals r[2 * SDE_WIDE];
   const double dt = e->opt->dt, *t = e->t;
   for (size_t q = 0; q < np; q++) {
     path_state *ps = &e->ps[p + (size_t)q];
@@ -190,7 +191,7 @@ static void ens_group(ens *e, int tid, size_t p, size_t np, size_t k0, size_t k1
     const double hlast = t[k + 1] - (t[k] + (double)(ns - 1) * dt);
     sde_ws *w = &e->ws[tid];
     if (e->sri) sde_sri_steps_group(w, t[k], dt, ns, hlast, np, x, r, wacc, &e->tst[tid]);
-    else sde_em_steps_group(w, t[k], dt, ns, hlast, np, x, r, wacc, &e->tst[tid]);
+    else sde_em_steps_group(w, t[k], dt, ns, hlast, np, x, r, W ? wacc : NULL, &e->tst[tid]);
     for (size_t q = 0; q < np; q++) {
       if (st[q]) continue;
       if ((st[q] = sde_x_finite(x[q], e->d, t[k + 1]))) {
@@ -216,9 +217,10 @@ static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_ma
 #ifdef _OPENMP
     tid = omp_get_thread_num();
 #endif
-    /* units of work: SDE_WIDE paths in group mode (a short last one by groups of
-     * SDE_GROUP, then path by path) */
-    const long unit = e->group ? SDE_WIDE : 1, nu = (lp1 - lp0 + unit - 1) / unit;
+    /* units of work: SDE_WIDE paths in group mode, twice that for EM on lanes (a short
+     * last one by sixteens, groups of SDE_GROUP, then path by path) */
+    const long wide = e->fast && !e->sri ? 2 * SDE_WIDE : SDE_WIDE;
+    const long unit = e->group ? wide : 1, nu = (lp1 - lp0 + unit - 1) / unit;
 #pragma omp for schedule(dynamic, 8)
     for (long u = 0; u < nu; u++) {
       size_t p = (size_t)(lp0 + u * unit), pend = p + (size_t)unit, low;
@@ -233,8 +235,9 @@ static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_ma
       }
       if (e->fast && k0 == 0) ens_fast_start(e, p, pend);
       while (e->group && pend - p >= SDE_GROUP) {
-        const size_t np = pend - p >= SDE_WIDE && !e->sri ? SDE_WIDE
-                                                           : (pend - p) / SDE_GROUP * SDE_GROUP;
+        const size_t np = pend - p >= (size_t)wide && !e->sri ? (size_t)wide
+                          : pend - p >= SDE_WIDE && !e->sri     ? SDE_WIDE
+                                                                : (pend - p) / SDE_GROUP * SDE_GROUP;
         ens_group(e, tid, p, np, k0, k1, X, W, e->pstatus + p);
         p += np;
       }

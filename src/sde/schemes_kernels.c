@@ -12,7 +12,6 @@
 #include "sde_impl.h"
 
 #include <math.h>
-#include "../core/rng_lane_simd.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -186,85 +185,85 @@ DEFINE_EM_WIDE(em_wide_gbm, VGBM_F, VGBM_G)
 DEFINE_EM_WIDE(em_wide_dw, VDW_F, VDW_G)
 DEFINE_EM_WIDE(em_wide_ou, VOU_F, VOU_G)
 
-/* The same steps when the sixteen paths draw from sixteen lanes (options.rng = FAST): the
- * lockstep fill already puts step i's normals in path order, z[16 i + q], so a vector is
- * one load and nothing is transposed. */
-#define DEFINE_EM_LANES(NAME, F, G)                                                           \
-  __attribute__((target("avx2"))) static void NAME(const double *p, const double *z, size_t a, \
-                                                   size_t b, double H, double SH, __m256d *X, \
+/* The same steps when the paths draw from lanes (options.rng = FAST), NV = 4 or 8 vectors
+ * (sixteen or thirty-two paths): the lockstep fill already puts step i's normals in path
+ * order, z[16 i + q] for each sixteen (the second at z2), so a vector is one load and
+ * nothing is transposed.  A step is a chain of six dependent operations per vector; eight
+ * chains keep the pipes busy where four wait on latency.  KEEPW 0 drops the running W (no
+ * one asked for it), which frees the registers eight chains need. */
+#define DEFINE_EM_LANES(NAME, F, G, NV, KEEPW)                                                \
+  __attribute__((target("avx2"))) static void NAME(const double *p, const double *z,         \
+                                                   const double *z2, size_t a, size_t b,      \
+                                                   double H, double SH, __m256d *X,           \
                                                    __m256d *W) {                              \
     const __m256d P0 = _mm256_set1_pd(p[0]), P1 = _mm256_set1_pd(p[1]);                       \
     const __m256d P2 = _mm256_set1_pd(p[2]), Hv = _mm256_set1_pd(H), SHv = _mm256_set1_pd(SH); \
-    (void)P1, (void)P2;                                                                       \
-    __m256d x0 = X[0], x1 = X[1], x2 = X[2], x3 = X[3], w0 = W[0], w1 = W[1], w2 = W[2],      \
-            w3 = W[3];                                                                        \
+    (void)P1, (void)P2, (void)z2;                                                             \
+    __m256d x[NV], w[NV];                                                                     \
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {                                    \
+      x[v] = X[v];                                                                            \
+      w[v] = KEEPW ? W[v] : _mm256_setzero_pd(); /* else dead: the sums are dropped */        \
+    }                                                                                         \
     for (size_t i = a; i < b; i++) {                                                          \
-      const double *zi = z + SDE_WIDE * i;                                                    \
-      VEM_STEP(x0, w0, _mm256_loadu_pd(zi), F, G);                                            \
-      VEM_STEP(x1, w1, _mm256_loadu_pd(zi + 4), F, G);                                        \
-      VEM_STEP(x2, w2, _mm256_loadu_pd(zi + 8), F, G);                                        \
-      VEM_STEP(x3, w3, _mm256_loadu_pd(zi + 12), F, G);                                       \
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {                                  \
+        const double *zi = (v < 4 ? z : z2) + SDE_WIDE * i + 4 * (v % 4);                     \
+        VEM_STEP(x[v], w[v], _mm256_loadu_pd(zi), F, G);                                      \
+      }                                                                                       \
     }                                                                                         \
-    X[0] = x0, X[1] = x1, X[2] = x2, X[3] = x3, W[0] = w0, W[1] = w1, W[2] = w2, W[3] = w3;   \
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {                                    \
+      X[v] = x[v];                                                                            \
+      if (KEEPW) W[v] = w[v];                                                                 \
+    }                                                                                         \
   }
-DEFINE_EM_LANES(em_lanes_gbm, VGBM_F, VGBM_G)
-DEFINE_EM_LANES(em_lanes_dw, VDW_F, VDW_G)
-DEFINE_EM_LANES(em_lanes_ou, VOU_F, VOU_G)
+#define DEFINE_EM_LANES_ALL(SUFFIX, F, G)                                                     \
+  DEFINE_EM_LANES(em_lanes4_##SUFFIX, F, G, 4, 1)                                             \
+  DEFINE_EM_LANES(em_lanes8_##SUFFIX, F, G, 8, 1)                                             \
+  DEFINE_EM_LANES(em_lanes4x_##SUFFIX, F, G, 4, 0)                                            \
+  DEFINE_EM_LANES(em_lanes8x_##SUFFIX, F, G, 8, 0)
+DEFINE_EM_LANES_ALL(gbm, VGBM_F, VGBM_G)
+DEFINE_EM_LANES_ALL(dw, VDW_F, VDW_G)
+DEFINE_EM_LANES_ALL(ou, VOU_F, VOU_G)
 
-/* The same steps with each pair of steps' normals made in registers as they are needed
- * (rng_lane_simd.h; the values of the lockstep fill), so the generator's work and the
- * steps' dependency chains overlap and nothing goes through memory.  A value left pending
- * by an odd step count is kept in the lane as latens_rng_lane_normal would keep it. */
-#define VWIDEN_LO(v) _mm256_cvtps_pd(_mm256_castps256_ps128(v))
-#define VWIDEN_HI(v) _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))
-#define VEM_STEP16(z, F, G)                                                                   \
-  do {                                                                                        \
-    VEM_STEP(x0, w0, VWIDEN_LO((z)[0]), F, G);                                                \
-    VEM_STEP(x1, w1, VWIDEN_HI((z)[0]), F, G);                                                \
-    VEM_STEP(x2, w2, VWIDEN_LO((z)[1]), F, G);                                                \
-    VEM_STEP(x3, w3, VWIDEN_HI((z)[1]), F, G);                                                \
-  } while (0)
-#define DEFINE_EM_FUSED(NAME, F, G)                                                           \
-  __attribute__((target("avx2,fma"))) static void NAME(const double *p,                      \
-                                                       latens_rng_lane *const *L, size_t n,   \
-                                                       double H, double SH, __m256d *X,       \
-                                                       __m256d *W) {                          \
-    const __m256d P0 = _mm256_set1_pd(p[0]), P1 = _mm256_set1_pd(p[1]);                       \
-    const __m256d P2 = _mm256_set1_pd(p[2]), Hv = _mm256_set1_pd(H), SHv = _mm256_set1_pd(SH); \
-    (void)P1, (void)P2;                                                                       \
-    __m256d x0 = X[0], x1 = X[1], x2 = X[2], x3 = X[3], w0 = W[0], w1 = W[1], w2 = W[2],      \
-            w3 = W[3];                                                                        \
-    size_t i = 0;                                                                             \
-    if (n && L[0]->pending) {                                                                 \
-      float sp[SDE_WIDE];                                                                     \
-      for (int q = 0; q < SDE_WIDE; q++) sp[q] = L[q]->spare, L[q]->pending = 0;              \
-      const __m256 z[2] = {_mm256_loadu_ps(sp), _mm256_loadu_ps(sp + 8)};                     \
-      VEM_STEP16(z, F, G);                                                                    \
-      i = 1;                                                                                  \
-    }                                                                                         \
-    lane16 g;                                                                                 \
-    lane16_load(&g, L);                                                                       \
-    for (; i + 2 <= n; i += 2) {                                                              \
-      __m256 z0[2], z1[2];                                                                    \
-      lane16_pair(&g, z0, z1);                                                                \
-      VEM_STEP16(z0, F, G);                                                                   \
-      VEM_STEP16(z1, F, G);                                                                   \
-    }                                                                                         \
-    float sp[SDE_WIDE];                                                                       \
-    if (i < n) {                                                                              \
-      __m256 z0[2], z1[2];                                                                    \
-      lane16_pair(&g, z0, z1);                                                                \
-      VEM_STEP16(z0, F, G);                                                                   \
-      _mm256_storeu_ps(sp, z1[0]), _mm256_storeu_ps(sp + 8, z1[1]);                           \
-    }                                                                                         \
-    lane16_store(&g, L);                                                                      \
-    if (i < n)                                                                                \
-      for (int q = 0; q < SDE_WIDE; q++) L[q]->spare = sp[q], L[q]->pending = 1;              \
-    X[0] = x0, X[1] = x1, X[2] = x2, X[3] = x3, W[0] = w0, W[1] = w1, W[2] = w2, W[3] = w3;   \
+typedef void (*em_lanes_fn)(const double *, const double *, const double *, size_t, size_t,
+                            double, double, __m256d *, __m256d *);
+
+/* np = 16 or 32 paths on lanes: per chunk, the lockstep fill of each sixteen, then the
+ * steps. */
+__attribute__((target("avx2"))) static void em_lanes(sde_builtin_kind kind, const double *p,
+                                                     double *zbuf, double dt, size_t ns,
+                                                     double hlast, size_t np,
+                                                     double *const *x, const sde_normals *r,
+                                                     double *const *wacc, int keep_w) {
+  static const em_lanes_fn fns[3][4] = {
+      {em_lanes4_gbm, em_lanes8_gbm, em_lanes4x_gbm, em_lanes8x_gbm},
+      {em_lanes4_dw, em_lanes8_dw, em_lanes4x_dw, em_lanes8x_dw},
+      {em_lanes4_ou, em_lanes8_ou, em_lanes4x_ou, em_lanes8x_ou}};
+  const int nv = (int)np / 4, ik = kind == SDE_BUILTIN_GBM ? 0 : kind == SDE_BUILTIN_DOUBLE_WELL ? 1 : 2;
+  const em_lanes_fn run = fns[ik][(nv == 8) + 2 * !keep_w];
+  const size_t per = SDE_ZBUF / np; /* steps per chunk */
+  double *z2 = zbuf + SDE_WIDE * per;
+  latens_rng_lane *L[2 * SDE_WIDE];
+  __m256d X[8], W[8];
+  for (int v = 0; v < nv; v++) {
+    X[v] = _mm256_set_pd(x[4 * v + 3][0], x[4 * v + 2][0], x[4 * v + 1][0], x[4 * v][0]);
+    W[v] = _mm256_set_pd(wacc[4 * v + 3][0], wacc[4 * v + 2][0], wacc[4 * v + 1][0],
+                         wacc[4 * v][0]);
   }
-DEFINE_EM_FUSED(em_fused_gbm, VGBM_F, VGBM_G)
-DEFINE_EM_FUSED(em_fused_dw, VDW_F, VDW_G)
-DEFINE_EM_FUSED(em_fused_ou, VOU_F, VOU_G)
+  for (size_t q = 0; q < np; q++) L[q] = r[q].lane;
+  for (size_t i0 = 0; i0 < ns; i0 += per) {
+    const size_t nb = ns - i0 < per ? ns - i0 : per;
+    const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
+    latens_rng_lane_fill16(L, SDE_WIDE, zbuf, nb);
+    if (np > SDE_WIDE) latens_rng_lane_fill16(L + SDE_WIDE, SDE_WIDE, z2, nb);
+    run(p, zbuf, z2, 0, nmain, dt, sqrt(dt), X, W);
+    if (nlast < nb) run(p, zbuf, z2, nlast, nb, hlast, sqrt(hlast), X, W); /* the short last */
+  }
+  for (int v = 0; v < nv; v++) {
+    double xs[4], ws[4];
+    _mm256_storeu_pd(xs, X[v]), _mm256_storeu_pd(ws, W[v]);
+    for (int l = 0; l < 4; l++) x[4 * v + l][0] = xs[l], wacc[4 * v + l][0] = ws[l];
+  }
+}
 
 __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const double *p,
                                                     double *zbuf, double dt, size_t ns,
@@ -283,30 +282,9 @@ __attribute__((target("avx2"))) static void em_wide(sde_builtin_kind kind, const
                          wacc[4 * v][0]);
   }
   for (int q = 0; q < SDE_WIDE; q++) zq[q] = zbuf + (size_t)q * per;
-  latens_rng_lane *L[SDE_WIDE];
-  for (int q = 0; q < SDE_WIDE; q++) L[q] = r[q].lane;
-  if (L[0] && __builtin_cpu_supports("fma")) { /* every path has a lane, or none */
-    void (*fused)(const double *, latens_rng_lane *const *, size_t, double, double, __m256d *,
-                  __m256d *) = kind == SDE_BUILTIN_GBM           ? em_fused_gbm
-                               : kind == SDE_BUILTIN_DOUBLE_WELL ? em_fused_dw
-                                                                 : em_fused_ou;
-    fused(p, L, ns - 1, dt, sqrt(dt), X, W);
-    fused(p, L, 1, hlast, sqrt(hlast), X, W); /* the short last step */
-    ns = 0;
-  }
-  void (*runl)(const double *, const double *, size_t, size_t, double, double, __m256d *,
-               __m256d *) = kind == SDE_BUILTIN_GBM           ? em_lanes_gbm
-                            : kind == SDE_BUILTIN_DOUBLE_WELL ? em_lanes_dw
-                                                              : em_lanes_ou;
   for (size_t i0 = 0; i0 < ns; i0 += per) {
     const size_t nb = ns - i0 < per ? ns - i0 : per;
     const size_t nlast = i0 + nb == ns ? nb - 1 : SIZE_MAX, nmain = nlast < nb ? nlast : nb;
-    if (L[0]) { /* every path has a lane, or none */
-      latens_rng_lane_fill16(L, SDE_WIDE, zbuf, nb);
-      runl(p, zbuf, 0, nmain, dt, sqrt(dt), X, W);
-      if (nlast < nb) runl(p, zbuf, nlast, nb, hlast, sqrt(hlast), X, W);
-      continue;
-    }
     for (int q = 0; q < SDE_WIDE; q++)
       sde_normals_fill(&r[q], zbuf + (size_t)q * per, nb);
     run(p, zq, 0, nmain, dt, sqrt(dt), X, W);
@@ -497,14 +475,24 @@ int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
   (void)t0; /* the built-in models are autonomous */
   const sde_builtin_kind kind = sde_builtin_of(w->model);
   const double *p = w->model->theta;
+  /* no running W wanted: scratch ones for the kernels that keep them anyway */
+  const int keep_w = wacc != NULL;
+  double wscr[2 * 2 * SDE_WIDE] = {0}, *wsp[2 * SDE_WIDE]; /* m <= 2 */
+  if (!keep_w) {
+    for (size_t q = 0; q < np; q++) wsp[q] = wscr + 2 * q;
+    wacc = wsp;
+  }
   size_t q = 0;
   if (kind == SDE_BUILTIN_LV) {
     lv_steps_group(p, w->zbuf, dt, ns, hlast, np, x, r, wacc);
     q = np;
   }
 #ifdef HAVE_EM_AVX2
-  if (q == 0 && np == SDE_WIDE && __builtin_cpu_supports("avx2")) {
-    em_wide(kind, p, w->zbuf, dt, ns, hlast, x, r, wacc);
+  if (q == 0 && (np == SDE_WIDE || np == 2 * SDE_WIDE) && __builtin_cpu_supports("avx2")) {
+    if (r[0].lane) /* every path has a lane, or none */
+      em_lanes(kind, p, w->zbuf, dt, ns, hlast, np, x, r, wacc, keep_w);
+    else
+      for (; q < np; q += SDE_WIDE) em_wide(kind, p, w->zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
     q = np;
   }
 #endif

@@ -74,12 +74,14 @@ typedef enum {
 LATENS_INTERNAL sde_builtin_kind sde_builtin_of(const latens_sde_model *md);
 /* LATENS_OK when x (d values) is finite, else LATENS_ENOTFINITE reported at time t. */
 LATENS_INTERNAL int sde_x_finite(const double *x, size_t d, double t);
-/* np paths (SDE_WIDE, or a multiple of SDE_GROUP below it) of a built-in model
- * (sde_builtin_of(w->model) != NONE) advanced together by sde_em_steps' arithmetic, path q
- * drawing from r[q]: bitwise what sde_em_steps gives each path alone, at the throughput of
- * interleaved chains (SDE_WIDE: four AVX2 vectors where the CPU has them; otherwise groups
- * of SDE_GROUP scalar chains; Lotka-Volterra: four paths per vector, AVX2 or baseline).
- * x[q], wacc[q]: d and m values.  Never fails. */
+/* np paths (SDE_WIDE, 2 SDE_WIDE, or a multiple of SDE_GROUP below SDE_WIDE) of a built-in
+ * model (sde_builtin_of(w->model) != NONE) advanced together by sde_em_steps' arithmetic,
+ * path q drawing from r[q]: bitwise what sde_em_steps gives each path alone, at the
+ * throughput of interleaved chains (SDE_WIDE: four AVX2 vectors where the CPU has them, and
+ * on lanes 2 SDE_WIDE in eight, their normals made sixteen at a time; otherwise groups of
+ * SDE_GROUP scalar chains; Lotka-Volterra: four paths per vector, AVX2 or baseline).
+ * x[q], wacc[q]: d and m values; wacc NULL when no one wants the running W (the paths'
+ * own are then left as they were).  Never fails. */
 enum { SDE_GROUP = 4, SDE_WIDE = 16 };
 LATENS_INTERNAL int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
                                        size_t np, double *const *x, const sde_normals *r,

@@ -442,7 +442,7 @@ static int user_lv_g(double t, const double *x, const double *p, void *u, double
  * the general path) runs to t = 2: its middle span of 1155 steps also crosses the general
  * path's bulk draws (1024 steps of two normals). */
 static void kernel_vs_callbacks(int rng) {
-  enum { NP = 23 };
+  enum { NP = 53 }; /* FAST: a unit of 32 paths, then 16, a group of 4, one path */
   const char *names[4] = {"gbm", "double-well", "ou", "lotka-volterra"};
   for (int c = 0; c < 8; c++) {
     latens_sde_model *md = latens_sde_model_builtin(names[c % 4], NULL, 0);
@@ -530,6 +530,33 @@ static latens_rng_lane lane_of(uint64_t seed, size_t p) {
 START_TEST(test_fast_kernel_equals_callbacks) {
   /* with rng = FAST the group kernels read each path's fast stream as the general path does */
   kernel_vs_callbacks(LATENS_SDE_RNG_FAST);
+}
+END_TEST
+
+START_TEST(test_w_optional) {
+  /* Oracle: the same ensemble with W stored.  Without W the kernels skip the running W
+   * (and, on lanes, keep eight chains in registers); x must not change by a bit.  53 paths
+   * cross every unit size; odd step counts leave a lane's second normal pending. */
+  const char *names[3] = {"double-well", "gbm", "lotka-volterra"};
+  double t[4] = {0, 0.3, 0.95, 1.0};
+  for (int c = 0; c < 6; c++) {
+    latens_sde_model *md = latens_sde_model_builtin(names[c % 3], NULL, 0);
+    latens_sde_options o = opts(LATENS_SDE_EM, 1.0 / 700);
+    o.rng = c < 3 ? LATENS_SDE_RNG_FAST : LATENS_SDE_RNG_PHILOX;
+    const size_t d = md->d, np = 53;
+    latens_mat *X = latens_mat_alloc(4 * d, np), *Y = latens_mat_alloc(4 * d, np);
+    latens_mat *W = latens_mat_alloc(4 * md->m, np);
+    for (int th = 1; th <= 2; th++) {
+      o.threads = th;
+      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, np, 5, X, W, NULL, NULL), LATENS_OK);
+      ck_assert_int_eq(latens_sde_ensemble(md, &o, NULL, t, 4, np, 5, Y, NULL, NULL, NULL),
+                       LATENS_OK);
+      ck_assert_msg(!memcmp(X->data, Y->data, 4 * d * np * sizeof(double)), "%s %s, %d threads",
+                    names[c % 3], latens_sde_rng_name(o.rng), th);
+    }
+    latens_mat_free(X), latens_mat_free(Y), latens_mat_free(W);
+    latens_sde_model_free(md);
+  }
 }
 END_TEST
 
@@ -800,6 +827,7 @@ Suite *sde_ensemble_suite(void) {
   tcase_add_test(tc, test_bulk_draws_equal_increments);
   tcase_add_test(tc, test_builtin_kernel_equals_callbacks);
   tcase_add_test(tc, test_fast_kernel_equals_callbacks);
+  tcase_add_test(tc, test_w_optional);
   tcase_add_test(tc, test_fast_grids_threads);
   tcase_add_test(tc, test_fast_hand_loop);
   tcase_add_test(tc, test_fast_every_scheme);

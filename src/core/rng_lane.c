@@ -42,7 +42,8 @@ static inline uint32_t lane_word(latens_rng_lane *r) {
 }
 
 /* The pair (z0, z1) of words (a, b), step by step as the header defines it. */
-static inline __attribute__((always_inline)) void bm_pair_body(uint32_t a, uint32_t b, float *z0, float *z1) {
+static inline __attribute__((always_inline)) void bm_pair_body(uint32_t a, uint32_t b, float *z0,
+                                                               float *z1) {
   /* radius: -2 ln u with u on the odd grid j 2^-31 */
   const float u = (float)(int32_t)((a >> 1) | 1u) * 0x1p-31f;
   const int32_t i = (int32_t)(bits_f(u) - (uint32_t)MBIAS);
@@ -178,7 +179,8 @@ __attribute__((target("avx2,fma"))) static void pairs_avx2(latens_rng_lane *cons
   for (size_t i = 0; i < np; i++, z += 32) {
     __m256 z0[2], z1[2];
     lane16_pair(&g, z0, z1);
-    lane_put8(z, z0[0]), lane_put8(z + 8, z0[1]), lane_put8(z + 16, z1[0]), lane_put8(z + 24, z1[1]);
+    lane_put8(z, z0[0]), lane_put8(z + 8, z0[1]);
+    lane_put8(z + 16, z1[0]), lane_put8(z + 24, z1[1]);
   }
   lane16_store(&g, L);
 }

@@ -30,6 +30,7 @@
 #define VF(x) _mm256_set1_ps(x)
 #define VI(x) _mm256_set1_epi32((int)(x))
 #define VFMA _mm256_fmadd_ps
+#define LANE_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
 
 /* bm_pair on nb = 1 or 2 banks of eight lanes (a[h], b[h] -> z0[h], z1[h]).  Each line is
  * written for both banks so that their dependency chains (a divide, a square root and a
@@ -38,11 +39,8 @@
  * and -2 lu is computed as fma(k, -2 LN2H, fma(k, -2 LN2L, fma(-4 s, R, -4 s))), every
  * factor -2 being exact, so the values are bm_pair's bit for bit. */
 #define LANE_EACH(h, nb) _Pragma("GCC unroll 2") for (int h = 0; h < (nb); h++)
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm(int nb,
-                                                                              const __m256i *a,
-                                                                              const __m256i *b,
-                                                                              __m256 *z0,
-                                                                              __m256 *z1) {
+LANE_INLINE void lane_bm(int nb, const __m256i *a, const __m256i *b, __m256 *z0,
+                         __m256 *z1) {
   __m256i i[2];
   __m256 p[2], v[2], k[2], f[2], s[2], w[2], s4[2], R[2], r[2], S[2], sn[2], cs[2];
   const __m256i sign = VI(0x80000000u);
@@ -70,9 +68,10 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm(in
   LANE_EACH(h, nb) sn[h] = VFMA(p[h], S[h], p[h]);
   LANE_EACH(h, nb) w[h] = _mm256_mul_ps(s[h], s[h]), s4[h] = _mm256_mul_ps(s[h], VF(-4.0f));
   LANE_EACH(h, nb) R[h] = _mm256_mul_ps(
-      w[h], VFMA(w[h], VFMA(w[h], VFMA(w[h], VF(1.0f / 9), VF(1.0f / 7)), VF(1.0f / 5)), VF(1.0f / 3)));
-  LANE_EACH(h, nb) r[h] = _mm256_sqrt_ps(VFMA(k[h], VF(-2 * LANE_LN2H),
-                                              VFMA(k[h], VF(-2 * LANE_LN2L), VFMA(s4[h], R[h], s4[h]))));
+      w[h], VFMA(w[h], VFMA(w[h], VFMA(w[h], VF(1.0f / 9), VF(1.0f / 7)), VF(1.0f / 5)),
+                 VF(1.0f / 3)));
+  LANE_EACH(h, nb) r[h] = _mm256_sqrt_ps(
+      VFMA(k[h], VF(-2 * LANE_LN2H), VFMA(k[h], VF(-2 * LANE_LN2L), VFMA(s4[h], R[h], s4[h]))));
   /* bit 30 of b (the odd quarter turns) to the sign bit selects; the sign bits of
    * b ^ (b << 1) and of b negate X and Y */
   LANE_EACH(h, nb) {
@@ -84,51 +83,43 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm(in
     z1[h] = _mm256_mul_ps(r[h], _mm256_xor_ps(_mm256_blendv_ps(sn[h], cs[h], sel), ny));
   }
 }
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane_bm8(__m256i a, __m256i b,
-                                                                               __m256 *z0,
-                                                                               __m256 *z1) {
+LANE_INLINE void lane_bm8(__m256i a, __m256i b, __m256 *z0, __m256 *z1) {
   lane_bm(1, &a, &b, z0, z1);
 }
 
 /* Eight floats widened to z[0..7]. */
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane_put8(double *z, __m256 v) {
+LANE_INLINE void lane_put8(double *z, __m256 v) {
   _mm256_storeu_pd(z, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
   _mm256_storeu_pd(z + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }
 
 /* Word k (a, b, c, d) of lanes 8h .. 8h+7, and back. */
-__attribute__((target("avx2,fma"), always_inline)) static inline __m256i lane_load8(latens_rng_lane *const *L,
-                                                                      int h, int k) {
-  return _mm256_setr_epi32((int)L[8 * h]->s[k], (int)L[8 * h + 1]->s[k], (int)L[8 * h + 2]->s[k],
-                           (int)L[8 * h + 3]->s[k], (int)L[8 * h + 4]->s[k], (int)L[8 * h + 5]->s[k],
-                           (int)L[8 * h + 6]->s[k], (int)L[8 * h + 7]->s[k]);
+LANE_INLINE __m256i lane_load8(latens_rng_lane *const *L, int h, int k) {
+  latens_rng_lane *const *M = L + 8 * h;
+  return _mm256_setr_epi32((int)M[0]->s[k], (int)M[1]->s[k], (int)M[2]->s[k], (int)M[3]->s[k],
+                           (int)M[4]->s[k], (int)M[5]->s[k], (int)M[6]->s[k], (int)M[7]->s[k]);
 }
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane_store8(latens_rng_lane *const *L,
-                                                                   int h, int k, __m256i v) {
+LANE_INLINE void lane_store8(latens_rng_lane *const *L, int h, int k, __m256i v) {
   uint32_t t[8];
   _mm256_storeu_si256((__m256i *)(void *)t, v);
   for (int l = 0; l < 8; l++) L[8 * h + l]->s[k] = t[l];
 }
-
 
 /* Sixteen lanes: bank h holds lanes 8h .. 8h+7, word k of each in register v[h][k]. */
 typedef struct {
   __m256i v[2][4];
 } lane16;
 
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane16_load(lane16 *g,
-                                                                   latens_rng_lane *const *L) {
+LANE_INLINE void lane16_load(lane16 *g, latens_rng_lane *const *L) {
   for (int h = 0; h < 2; h++)
     for (int k = 0; k < 4; k++) g->v[h][k] = lane_load8(L, h, k);
 }
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane16_store(const lane16 *g,
-                                                                    latens_rng_lane *const *L) {
+LANE_INLINE void lane16_store(const lane16 *g, latens_rng_lane *const *L) {
   for (int h = 0; h < 2; h++)
     for (int k = 0; k < 4; k++) lane_store8(L, h, k, g->v[h][k]);
 }
 /* The next pair of every lane: z0[h], z1[h] hold lanes 8h .. 8h+7. */
-__attribute__((target("avx2,fma"), always_inline)) static inline void lane16_pair(lane16 *g, __m256 z0[2],
-                                                                   __m256 z1[2]) {
+LANE_INLINE void lane16_pair(lane16 *g, __m256 z0[2], __m256 z1[2]) {
   __m256i ra, rb, qa, qb; /* radius and angle words of banks 0 and 1 */
   XOSHIRO8(g->v[0][0], g->v[0][1], g->v[0][2], g->v[0][3], ra);
   XOSHIRO8(g->v[1][0], g->v[1][1], g->v[1][2], g->v[1][3], rb);

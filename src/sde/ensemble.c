@@ -235,9 +235,10 @@ static int ens_run(ens *e, size_t p0, size_t p1, size_t k0, size_t k1, latens_ma
       }
       if (e->fast && k0 == 0) ens_fast_start(e, p, pend);
       while (e->group && pend - p >= SDE_GROUP) {
-        const size_t np = pend - p >= (size_t)wide && !e->sri ? (size_t)wide
-                          : pend - p >= SDE_WIDE && !e->sri     ? SDE_WIDE
-                                                                : (pend - p) / SDE_GROUP * SDE_GROUP;
+        const size_t left = pend - p;
+        const size_t np = left >= (size_t)wide && !e->sri ? (size_t)wide
+                          : left >= SDE_WIDE && !e->sri     ? SDE_WIDE
+                                                            : left / SDE_GROUP * SDE_GROUP;
         ens_group(e, tid, p, np, k0, k1, X, W, e->pstatus + p);
         p += np;
       }

@@ -238,7 +238,8 @@ __attribute__((target("avx2"))) static void em_lanes(sde_builtin_kind kind, cons
       {em_lanes4_gbm, em_lanes8_gbm, em_lanes4x_gbm, em_lanes8x_gbm},
       {em_lanes4_dw, em_lanes8_dw, em_lanes4x_dw, em_lanes8x_dw},
       {em_lanes4_ou, em_lanes8_ou, em_lanes4x_ou, em_lanes8x_ou}};
-  const int nv = (int)np / 4, ik = kind == SDE_BUILTIN_GBM ? 0 : kind == SDE_BUILTIN_DOUBLE_WELL ? 1 : 2;
+  const int nv = (int)np / 4;
+  const int ik = kind == SDE_BUILTIN_GBM ? 0 : kind == SDE_BUILTIN_DOUBLE_WELL ? 1 : 2;
   const em_lanes_fn run = fns[ik][(nv == 8) + 2 * !keep_w];
   const size_t per = SDE_ZBUF / np; /* steps per chunk */
   double *z2 = zbuf + SDE_WIDE * per;
@@ -492,7 +493,8 @@ int sde_em_steps_group(sde_ws *w, double t0, double dt, size_t ns, double hlast,
     if (r[0].lane) /* every path has a lane, or none */
       em_lanes(kind, p, w->zbuf, dt, ns, hlast, np, x, r, wacc, keep_w);
     else
-      for (; q < np; q += SDE_WIDE) em_wide(kind, p, w->zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
+      for (; q < np; q += SDE_WIDE)
+        em_wide(kind, p, w->zbuf, dt, ns, hlast, x + q, r + q, wacc + q);
     q = np;
   }
 #endif

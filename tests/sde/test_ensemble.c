@@ -652,8 +652,9 @@ static latens_sde_model *strat_gbm(void) {
 
 START_TEST(test_fast_every_scheme) {
   /* Oracle: latens_sde_solve_increments on increments built here from the fast stream
-   * lane of path p (lane_of) by sde_draw_step's rule (per step m normals for dW = sqrt(h) z, then, for SRI
-   * and SRA, m for dZ = h (dW + sqrt(h) z' / sqrt 3) / 2), so every scheme's general path
+   * lane of path p (lane_of) by sde_draw_step's rule (per step m normals for dW = sqrt(h) z,
+   * then, for SRI and SRA, m for dZ = h (dW + sqrt(h) z' / sqrt 3) / 2), so every scheme's
+   * general path
    * and the single-draw route (m = 1100 with dZ: 2200 normals a step, more than a bulk
    * draw holds) read the fast stream in order.  Same step function on the same increments:
    * bitwise, except EM, whose kernel adds f h + g dW where step_em adds f h and g dW in

@@ -17,6 +17,7 @@
 #include <string.h>
 #include "rng_impl.h"
 #include "rng_ziggurat.h"
+#include "rng_lane_simd.h"
 
 #define FAST_SEED_XOR UINT64_C(0x9E3779B97F4A7C15)
 
@@ -174,17 +175,7 @@ static size_t run_scalar(latens_rng_fast *r, double *x, size_t n, double mu, dou
 #include <immintrin.h>
 #define HAVE_FAST_AVX2 1
 
-#define ROTL8(v, k) _mm256_or_si256(_mm256_slli_epi32(v, k), _mm256_srli_epi32(v, 32 - (k)))
-/* One step of eight generators (a, b, c, d: the lanes of four registers); their outputs. */
-#define XOSHIRO8(a, b, c, d, out)                                                             \
-  do {                                                                                        \
-    out = _mm256_add_epi32(ROTL8(_mm256_add_epi32(a, d), 7), a);                              \
-    const __m256i t_ = _mm256_slli_epi32(b, 9);                                               \
-    c = _mm256_xor_si256(c, a), d = _mm256_xor_si256(d, b);                                   \
-    b = _mm256_xor_si256(b, c), a = _mm256_xor_si256(a, d);                                   \
-    c = _mm256_xor_si256(c, t_), d = ROTL8(d, 11);                                            \
-  } while (0)
-
+/* XOSHIRO8: rng_lane_simd.h (eight xoshiro128++ generators, one step) */
 #define LOAD8(h, k) _mm256_loadu_si256((const __m256i *)(const void *)r->s[h][k])
 #define STORE8(h, k, v) _mm256_storeu_si256((__m256i *)(void *)r->s[h][k], v)
 

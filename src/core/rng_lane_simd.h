@@ -1,7 +1,7 @@
 /* core/rng_lane_simd.h: sixteen latens_rng_lane generators in AVX2 registers, and the
  * Box-Muller transform of rng_lane.c on eight lanes (the same operations, so the same bits).
- * The micro-kernel of rng_lane.c, apart from its plain framework; callers compile with
- * target("avx2,fma") and check the CPU for both. */
+ * The micro-kernel of rng_lane.c, apart from its plain framework (rng_fast.c steps its banks
+ * with the same XOSHIRO8); callers compile with target("avx2,fma") and check the CPU. */
 #ifndef LATENS_CORE_RNG_LANE_SIMD_H
 #define LATENS_CORE_RNG_LANE_SIMD_H
 

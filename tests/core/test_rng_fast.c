@@ -21,29 +21,13 @@
 #include <gsl/gsl_cdf.h>
 #include <latens/latens.h>
 #include "suites.h"
+#include "fast_ref.h"
 #include "../../src/core/rng_ziggurat.h"
 #include "../../src/core/rng_impl.h" /* latens_rng_fast_fill_normal_kernel */
 
 /* ---------------------------------------------------------------- the reference stream */
 
-/* One xoshiro128++ generator, stepped as xoshiro128plusplus.c (Blackman & Vigna 2019, public
- * domain) and rng.h define it: the output rotl(a + d, 7) + a, then the linear step. */
-typedef struct {
-  uint32_t a, b, c, d;
-} xo_gen;
-
-static uint32_t rotl32(uint32_t x, int k) { return x << k | x >> (32 - k); }
-
-static uint32_t xo_next(xo_gen *g) {
-  uint32_t out = rotl32(g->a + g->d, 7) + g->a, t = g->b << 9;
-  g->c ^= g->a;
-  g->d ^= g->b;
-  g->b ^= g->c;
-  g->a ^= g->d;
-  g->c ^= t;
-  g->d = rotl32(g->d, 11);
-  return out;
-}
+/* xo_gen, xo_next: fast_ref.h */
 
 /* The fast stream word by word: main generator (h, l) is gen[8 h + l], which is also the
  * position of its output in each 16-word main block; aux is the seventeenth generator, whose
@@ -138,14 +122,7 @@ static double ref_gauss(ref_stream *f, double mu, double sigma) {
   return mu + sigma * ref_normal(f);
 }
 
-/* Bitwise equality of doubles (distinguishes -0 and 0). */
-static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
-
-/* (seed, stream) pairs: small, neighbouring, large and extreme values. */
-static const uint64_t PAIRS[][2] = {{0, 0},       {1, 0},        {1, 1},
-                                    {2026, 7},    {UINT64_C(0x9E3779B97F4A7C15), 0},
-                                    {UINT64_MAX, UINT64_MAX}, {123456789, UINT64_C(1) << 40}};
-#define NPAIRS (sizeof PAIRS / sizeof *PAIRS)
+/* same_double, PAIRS: fast_ref.h */
 
 /* ---------------------------------------------------------------- words */
 

@@ -11,7 +11,7 @@
  *      (sixteen lanes in lockstep, as the ensemble draws them) beside Philox's, and EM on
  *      them beside those normals and NumPy.
  *   2. Double-well (nonlinear drift) EM, 10^4 paths x 10^3 steps, vs NumPy: Philox, fast
- *      streams, and fast streams on all threads (NumPy's elementwise loops use one); then
+ *      lanes, and fast lanes on all threads (NumPy's elementwise loops use one); then
  *      stochastic Lotka-Volterra (2-d, two normals per step) likewise.
  *   3. A small batch: 10 GBM and 10 double-well paths x 10^5 steps, EM, vs NumPy (interpreted
  *      per-step cost).

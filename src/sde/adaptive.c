@@ -30,6 +30,9 @@ struct sde_adapt {
   latens_rng tree;
   uint64_t *cidx;      /* per level: index of the cached interval, UINT64_MAX if none */
   double *ca, *cH;     /* per level: m values of dW and of H */
+  uint64_t *nid;       /* per level: the node whose normals nz holds, UINT64_MAX if none */
+  double *nz;          /* per level: its 2 m normals (both children of a split read them) */
+  double *pw;          /* pw[l] = 2^-l, l = 0..L (ldexp is a libm call a step) */
   double *dw, *dz, *xtry;
   size_t dcap;         /* length of xtry */
   size_t used;         /* trial steps so far */
@@ -44,6 +47,7 @@ void sde_adapt_free(sde_adapt *a) {
   if (!a) return;
   if (a->own_pos) free(a->pos);
   free(a->cidx), free(a->ca), free(a->cH), free(a->dw), free(a->xtry);
+  free(a->nid), free(a->nz), free(a->pw);
   free(a);
 }
 
@@ -68,8 +72,11 @@ sde_adapt *sde_adapt_alloc(size_t m, const latens_sde_options *opt, const double
     a->ca = malloc((size_t)(L + 1) * m * sizeof *a->ca);
     a->cH = malloc((size_t)(L + 1) * m * sizeof *a->cH);
     a->dw = malloc(2 * m * sizeof *a->dw);
+    a->nid = malloc((size_t)(L + 1) * sizeof *a->nid);
+    a->nz = malloc((size_t)(L + 1) * 2 * m * sizeof *a->nz);
+    a->pw = malloc((size_t)(L + 1) * sizeof *a->pw);
   }
-  if (!a || !a->pos || !a->cidx || !a->ca || !a->cH || !a->dw) {
+  if (!a || !a->pos || !a->cidx || !a->ca || !a->cH || !a->dw || !a->nid || !a->nz || !a->pw) {
     sde_adapt_free(a);
     *status = LATENS_ENOMEM;
     latens_errorf(__FILE__, __LINE__, *status, "%s: no memory for the Brownian tree", fn);
@@ -91,7 +98,7 @@ sde_adapt *sde_adapt_alloc(size_t m, const latens_sde_options *opt, const double
   /* the tree's own stream: a child of the caller's stream named by one draw from it, so
    * successive solves with one rng get independent paths */
   latens_rng_split(&a->tree, rng, latens_rng_uint64(rng));
-  for (int l = 0; l <= L; l++) a->cidx[l] = UINT64_MAX;
+  for (int l = 0; l <= L; l++) a->cidx[l] = a->nid[l] = UINT64_MAX, a->pw[l] = ldexp(1.0, -l);
   a->cidx[0] = 0;
   for (size_t q = 0; q < m; q++) {
     double z1, z2;
@@ -111,16 +118,24 @@ sde_adapt *sde_adapt_alloc(size_t m, const latens_sde_options *opt, const double
  * index is the same node, since the tree is deterministic). */
 static void interval(sde_adapt *a, int l, uint64_t k, double *dw, double *dz) {
   size_t m = a->m;
-  for (int lev = 1; lev <= l; lev++) {
+  /* the deepest cached ancestor (the root always is): the levels below it are computed from
+   * it down, each from the parent just made; a step's interval usually shares its parent
+   * with the last one, so this is one or two levels, not all l */
+  int top = l;
+  while (top > 0 && a->cidx[top] != k >> (l - top)) top--;
+  for (int lev = top + 1; lev <= l; lev++) {
     uint64_t idx = k >> (l - lev);
-    if (a->cidx[lev] == idx) continue;
     uint64_t parent = idx >> 1, id = ((uint64_t)1 << (lev - 1)) + parent;
-    double hp = ldexp(a->T, -(lev - 1));
+    double hp = a->T * a->pw[lev - 1]; /* exactly ldexp(T, 1 - lev) */
     const double *pa = a->ca + (size_t)(lev - 1) * m, *pH = a->cH + (size_t)(lev - 1) * m;
     double *ca = a->ca + (size_t)lev * m, *cH = a->cH + (size_t)lev * m;
+    double *nz = a->nz + (size_t)lev * 2 * m;
+    if (a->nid[lev] != id) { /* the sibling's split read the same normals */
+      for (size_t q = 0; q < m; q++) node_normals(&a->tree, m, id, q, &nz[2 * q], &nz[2 * q + 1]);
+      a->nid[lev] = id;
+    }
     for (size_t q = 0; q < m; q++) {
-      double n1, n2;
-      node_normals(&a->tree, m, id, q, &n1, &n2);
+      const double n1 = nz[2 * q], n2 = nz[2 * q + 1];
       double X = 0.75 * pH[q] + sqrt(hp) / 8 * n1, Y = pH[q] - X;
       double u = 4 * X, s = 2 * Y, v = sqrt(hp / 12) * n2;
       if (idx & 1) ca[q] = 0.5 * (pa[q] - u), cH[q] = 0.5 * (s - v);
@@ -128,7 +143,7 @@ static void interval(sde_adapt *a, int l, uint64_t k, double *dw, double *dz) {
     }
     a->cidx[lev] = idx;
   }
-  double h = ldexp(a->T, -l);
+  double h = a->T * a->pw[l];
   for (size_t q = 0; q < m; q++) {
     dw[q] = a->ca[(size_t)l * m + q];
     dz[q] = h * (0.5 * dw[q] + a->cH[(size_t)l * m + q]);
@@ -152,7 +167,7 @@ int sde_adapt_span(sde_adapt *a, sde_ws *w, size_t k, double *x, double *wacc,
                      a->cur + (((uint64_t)1) << (L - l)) > target))
       l++;
     uint64_t size = (uint64_t)1 << (L - l);
-    double h = ldexp(a->T, -l), t = a->T0 + a->T * ldexp((double)a->cur, -L), err = 0;
+    double h = a->T * a->pw[l], t = a->T0 + a->T * ((double)a->cur * a->pw[L]), err = 0;
     if (++a->used > w->opt->max_steps)
       LATENS_ERRORF(LATENS_EMAXITER, "sde adaptive: %zu steps (accepted and rejected) used by "
                     "t = %g", w->opt->max_steps, t);

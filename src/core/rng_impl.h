@@ -57,7 +57,8 @@ LATENS_EXPORT int latens_rng_fast_fill_normal_kernel(latens_rng_fast *r, double 
                                                      double mu, double sigma, int kernel);
 
 /* The same for latens_rng_lane_fill16: kernel 0 lane by lane with scalar fmaf, 1 sixteen
- * lanes in AVX2 + FMA registers (LATENS_EUNIMPL where absent); tests/core/test_rng_lane.c
+ * lanes in AVX2 + FMA registers (LATENS_EUNIMPL where absent), 2 lane by lane with no FMA
+ * instruction (libm's fmaf, as a CPU without FMA runs it); tests/core/test_rng_lane.c
  * compares them. */
 LATENS_EXPORT int latens_rng_lane_fill16_kernel(latens_rng_lane *const *L, size_t nl, double *z,
                                                 size_t n, int kernel);

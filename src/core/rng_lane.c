@@ -92,17 +92,21 @@ static inline void bm_pair(uint32_t a, uint32_t b, float *z0, float *z1) {
   bm_pair_base(a, b, z0, z1);
 }
 
-static inline float lane_draw(latens_rng_lane *r) {
+/* base: the transform without FMA instructions whatever the CPU (the test hook's kernel 2,
+ * so that the path of CPUs without FMA is checked everywhere) */
+static inline float lane_draw_with(latens_rng_lane *r, int base) {
   if (r->pending) {
     r->pending = 0;
     return r->spare;
   }
   const uint32_t a = lane_word(r), b = lane_word(r);
   float z0;
-  bm_pair(a, b, &z0, &r->spare);
+  if (base) bm_pair_base(a, b, &z0, &r->spare);
+  else bm_pair(a, b, &z0, &r->spare);
   r->pending = 1;
   return z0;
 }
+static inline float lane_draw(latens_rng_lane *r) { return lane_draw_with(r, 0); }
 
 int latens_rng_fast_lane(const latens_rng_fast *r, unsigned l, latens_rng_lane *lane) {
   if (!r || !lane)
@@ -186,14 +190,16 @@ __attribute__((target("avx2,fma"))) static void pairs_avx2(latens_rng_lane *cons
 }
 #endif
 
-static void fill16(latens_rng_lane *const *L, double *z, size_t n, int simd) {
+/* kernel: 0 lane by lane, 1 the AVX2 + FMA lockstep, 2 lane by lane without FMA. */
+static void fill16(latens_rng_lane *const *L, double *z, size_t n, int kernel) {
   size_t i = 0;
   const uint32_t pend = L[0]->pending;
   int same = 1;
   for (int l = 1; l < 16; l++) same &= L[l]->pending == pend;
-  if (!same || !simd) {
+  if (!same || kernel != 1) {
     for (int l = 0; l < 16; l++)
-      for (size_t j = 0; j < n; j++) z[16 * j + (size_t)l] = (double)lane_draw(L[l]);
+      for (size_t j = 0; j < n; j++)
+        z[16 * j + (size_t)l] = (double)lane_draw_with(L[l], kernel == 2);
     return;
   }
   if (pend && n) { /* the pending halves first */
@@ -210,7 +216,7 @@ static void fill16(latens_rng_lane *const *L, double *z, size_t n, int simd) {
 }
 
 static int fill16_checked(const char *fn, latens_rng_lane *const *L, size_t nl, double *z,
-                          size_t n, int simd) {
+                          size_t n, int kernel) {
   if (!L || (!z && n)) LATENS_ERRORF(LATENS_EINVAL, "%s: %s is NULL", fn, L ? "z" : "L");
   if (nl > 16) LATENS_ERRORF(LATENS_EINVAL, "%s: %zu lanes (at most 16)", fn, nl);
   for (size_t l = 0; l < nl; l++)
@@ -225,7 +231,7 @@ static int fill16_checked(const char *fn, latens_rng_lane *const *L, size_t nl, 
     spare[l] = nl ? *L[0] : (latens_rng_lane){{1, 2, 3, 4}, 0.0f, 0};
     all[l] = &spare[l];
   }
-  fill16(all, z, n, simd);
+  fill16(all, z, n, kernel);
   return LATENS_OK;
 }
 
@@ -236,8 +242,8 @@ int latens_rng_lane_fill16(latens_rng_lane *const *L, size_t nl, double *z, size
 int latens_rng_lane_fill16_kernel(latens_rng_lane *const *L, size_t nl, double *z, size_t n,
                                   int kernel) {
   static const char fn[] = "latens_rng_lane_fill16_kernel";
-  if (kernel != 0 && kernel != 1)
-    LATENS_ERRORF(LATENS_EINVAL, "%s: kernel %d is not 0 or 1", fn, kernel);
+  if (kernel < 0 || kernel > 2)
+    LATENS_ERRORF(LATENS_EINVAL, "%s: kernel %d is not 0, 1 or 2", fn, kernel);
   if (kernel == 1 && !have_avx2_fma())
     LATENS_ERRORF(LATENS_EUNIMPL, "%s: no AVX2 + FMA kernel on this CPU or build", fn);
   return fill16_checked(fn, L, nl, z, n, kernel);

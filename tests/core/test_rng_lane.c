@@ -277,11 +277,13 @@ START_TEST(fill16_follows_definition) {
    * then where n single draws leave them; the entries of absent lanes are written (no longer the
    * sentinel NaN, which a widened float cannot be).  nl = 16, 15, 5, 1; n even, odd and
    * crossing any internal batch; all lanes fresh, all pending, and mixed (the per-lane path).
-   * The public function, the scalar kernel (0) and the AVX2 + FMA one (1) where this CPU and
-   * build have it: they then agree with each other through the reference. */
+   * The public function, the scalar kernel (0), the scalar one without FMA instructions (2,
+   * libm's fmaf) and the AVX2 + FMA one (1) where this CPU and build have it: they then agree
+   * with each other through the reference. */
   double *z = malloc(16 * 1002 * sizeof *z);
   ck_assert_int_eq(fill16_all(-1, z), 0);
   ck_assert_int_eq(fill16_all(0, z), 0);
+  ck_assert_int_eq(fill16_all(2, z), 0); /* no FMA instruction: the path of CPUs without FMA */
   latens_rng_lane a;
   latens_rng_lane *L[1] = {&a};
   ref_lane b;
@@ -572,7 +574,7 @@ START_TEST(lane_rejects_bad_input) {
     ck_assert_int_eq(latens_rng_lane_fill16_kernel(L, 17, out, 1, k),
                      ok ? LATENS_EINVAL : LATENS_EUNIMPL);
   }
-  ck_assert_int_eq(latens_rng_lane_fill16_kernel(L, 1, out, 1, 2), LATENS_EINVAL);
+  ck_assert_int_eq(latens_rng_lane_fill16_kernel(L, 1, out, 1, 3), LATENS_EINVAL);
   ck_assert_int_eq(latens_rng_lane_fill16_kernel(L, 1, out, 1, -1), LATENS_EINVAL);
   latens_clear_error();
   ck_assert(memcmp(&x, &keep, sizeof x) == 0);
